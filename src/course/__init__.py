@@ -1,0 +1,24 @@
+"""Helpers that the lessons import.
+
+Each helper is taught by hand in one lesson first; its docstring says which day
+defines it. A learner on Colab installs only this package's dependencies (torch,
+torchvision, matplotlib, numpy, tqdm), never the site tooling in ``site_builder``.
+"""
+
+from course.device import choose_device
+from course.plots import plot_curves, plot_decision_boundary
+from course.profile import PROFILE, pick
+from course.seed import seed_everything
+from course.train import evaluate_loss, train_epoch, train_step
+
+__all__ = [
+    "PROFILE",
+    "choose_device",
+    "evaluate_loss",
+    "pick",
+    "plot_curves",
+    "plot_decision_boundary",
+    "seed_everything",
+    "train_epoch",
+    "train_step",
+]

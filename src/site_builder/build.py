@@ -1,0 +1,150 @@
+"""Bring every lesson's executed notebook up to date: cached, or run (in parallel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import shutil
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from site_builder import cache, execute, lesson
+from site_builder.config import Config
+
+
+@dataclass
+class Outcome:
+    """What happened to one lesson in this build."""
+
+    name: str
+    status: str  # "ok" or "failed"
+    cache_hit: bool
+    record: dict | None = None  # the run record of the entry the page shows
+    error: str | None = None
+
+
+class BuildFailed(Exception):
+    """One or more lessons failed; ``str()`` lists them, each with its message."""
+
+
+def _kernel_env(config: Config) -> dict[str, str]:
+    return {"COURSE_PROFILE": config.profile, "PYTHONHASHSEED": "0"}
+
+
+def execute_one(config: Config, path: Path, key: str) -> Outcome:
+    """Run one lesson and store it in the cache; a failure leaves the cache untouched."""
+    name = path.stem
+    failure_file = config.failures_dir / f"{name}.txt"
+    try:
+        les = lesson.load(path)
+        nb = lesson.to_notebook(les, config.repo_url)
+        workdir = config.work_dir / name
+        shutil.rmtree(workdir, ignore_errors=True)  # every run starts from a clean folder
+        result = execute.run(
+            nb,
+            path,
+            workdir,
+            timeout_s=config.lesson_timeout(les.file_conf),
+            env=_kernel_env(config),
+        )
+    except (lesson.LessonError, execute.LessonFailed) as err:
+        failure_file.parent.mkdir(parents=True, exist_ok=True)
+        failure_file.write_text(str(err), encoding="utf-8")
+        return Outcome(name, "failed", cache_hit=False, error=str(err))
+    record = {
+        "lesson": name,
+        "title": les.title,
+        "status": "ok",
+        "profile": config.profile,
+        "duration_s": round(result.duration_s, 2),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "key": key,
+        **result.environment,
+    }
+    cache.Entry(config, name).store(result.notebook, record)
+    failure_file.unlink(missing_ok=True)
+    return Outcome(name, "ok", cache_hit=False, record=record)
+
+
+def build_lessons(
+    config: Config,
+    names: Iterable[str] | None = None,
+    *,
+    jobs: int = 1,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+    summary: bool = True,
+) -> list[Outcome]:
+    """Execute what is stale, reuse what is cached; return one outcome per lesson."""
+    if names:
+        paths = [lesson.find(config.tutorials_dir, n) for n in names]
+    else:
+        paths = lesson.discover(config.tutorials_dir)
+    shared = cache.key_inputs(config)
+    outcomes: dict[str, Outcome] = {}
+    stale: list[tuple[Path, str]] = []
+    for path in paths:
+        key = cache.lesson_key(path, shared)
+        hit = None if force else cache.Entry(config, path.stem).load(key)
+        if hit is not None:
+            outcomes[path.stem] = Outcome(path.stem, "ok", cache_hit=True, record=hit[1])
+            log(f"  cached   {path.stem}")
+        else:
+            stale.append((path, key))
+
+    if stale:
+        log(f"Running {len(stale)} lesson(s) in the {config.profile!r} profile, {jobs} at a time")
+    if jobs > 1 and len(stale) > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [pool.submit(execute_one, config, p, k) for p, k in stale]
+            for future in futures:
+                _report(future.result(), outcomes, log)
+    else:
+        for path, key in stale:
+            log(f"  running  {path.stem} ...")
+            _report(execute_one(config, path, key), outcomes, log)
+
+    ordered = [outcomes[p.stem] for p in paths]
+    if summary:
+        _write_summary(config, ordered)
+    return ordered
+
+
+def _report(outcome: Outcome, outcomes: dict[str, Outcome], log: Callable[[str], None]) -> None:
+    outcomes[outcome.name] = outcome
+    if outcome.status == "ok":
+        log(f"  ran      {outcome.name} in {outcome.record['duration_s']:.1f} s")
+    else:
+        log(f"  FAILED   {outcome.name}")
+
+
+def _write_summary(config: Config, outcomes: list[Outcome]) -> None:
+    config.build_dir.mkdir(parents=True, exist_ok=True)
+    summary = {
+        "profile": config.profile,
+        "status": "ok" if all(o.status == "ok" for o in outcomes) else "failed",
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "lessons": [asdict(o) for o in outcomes],
+    }
+    path = summary_path(config)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def summary_path(config: Config) -> Path:
+    return config.build_dir / f"last-build-{config.profile}.json"
+
+
+def raise_for_failures(outcomes: list[Outcome]) -> None:
+    failed = [o for o in outcomes if o.status != "ok"]
+    if failed:
+        details = "\n\n".join(f"--- {o.name} ---\n{o.error}" for o in failed)
+        raise BuildFailed(
+            f"{len(failed)} lesson(s) failed: {', '.join(o.name for o in failed)}. "
+            f"Earlier good pages are kept.\n\n{details}"
+        )

@@ -1,0 +1,184 @@
+"""Finishing touches on rendered HTML: shared notebook styles, math, admonitions, solutions.
+
+mkdocs-jupyter renders notebook Markdown with nbconvert, not Python-Markdown,
+so mkdocs extensions do not apply inside notebook cells, ``$...$`` math is
+left raw, and every page inlines ~600 KB of CSS plus scripts from CDNs. These
+functions fix that on the HTML, so the site makes no request to another host.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from latex2mathml.converter import convert as latex_to_mathml
+
+WRAPPER = '<div class="jupyter-wrapper">'
+_STYLE_RE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
+_INLINE_SCRIPT_RE = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def split_notebook_header(content: str) -> tuple[str, str]:
+    """(header with styles and scripts, body starting at the notebook wrapper)."""
+    i = content.find(WRAPPER)
+    if i < 0:
+        return "", content
+    return content[:i], content[i:]
+
+
+def header_assets(header: str) -> tuple[str, str]:
+    """The CSS and the inline JavaScript of a notebook header (CDN scripts are dropped)."""
+    css = "\n".join(m.group(1).strip() for m in _STYLE_RE.finditer(header))
+    js = "\n".join(m.group(1).strip() for m in _INLINE_SCRIPT_RE.finditer(header))
+    return css, js
+
+
+_REMOTE_SCRIPT_RE = re.compile(
+    r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>'
+    r'|<script type="(?:module|text/x-mathjax-config)">.*?</script>',
+    re.S,
+)
+
+
+def strip_remote_scripts(header: str) -> str:
+    """Drop scripts loaded from other hosts (MathJax, mermaid): the site serves its own."""
+    return _REMOTE_SCRIPT_RE.sub("", header)
+
+
+# --- math ---------------------------------------------------------------------------
+
+_SKIP_TAGS = ("pre", "code", "script", "style", "math", "textarea")
+_TOKEN_RE = re.compile(r"(<[^>]+>)")
+_DISPLAY_RE = re.compile(r"\$\$(.+?)\$\$", re.S)
+_INLINE_RE = re.compile(r"(?<![\\$\w])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?![\w$])")
+_ARITH_RE = re.compile(
+    r'<(span|div) class="arithmatex">\s*(?:\\\(|\\\[)(.*?)(?:\\\)|\\\])\s*</\1>', re.S
+)
+
+
+def _mathml(latex: str, display: bool) -> str:
+    try:
+        out = latex_to_mathml(
+            html.unescape(latex).strip(), display="block" if display else "inline"
+        )
+    except Exception:  # leave what cannot be converted visible, not broken
+        return html.escape(f"${latex}$")
+    label = html.escape(html.unescape(latex).strip(), quote=True)
+    return out.replace("<math ", f'<math aria-label="{label}" ', 1)
+
+
+def _math_in_text(text: str) -> str:
+    text = _DISPLAY_RE.sub(lambda m: _mathml(m.group(1), True), text)
+    return _INLINE_RE.sub(lambda m: _mathml(m.group(1), False), text)
+
+
+def render_math(content: str) -> str:
+    """Turn $...$, $$...$$ and arithmatex spans into MathML, outside code and pre."""
+    content = _ARITH_RE.sub(lambda m: _mathml(m.group(2), m.group(1) == "div"), content)
+    parts = _TOKEN_RE.split(content)
+    depth = 0
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
+            if tag and tag.group(1).lower() in _SKIP_TAGS and not part.endswith("/>"):
+                depth += -1 if part.startswith("</") else 1
+                depth = max(depth, 0)
+        elif depth == 0 and "$" in part:
+            parts[i] = _math_in_text(part)
+    return "".join(parts)
+
+
+# --- admonitions ----------------------------------------------------------------------
+
+_ADMONITION_RE = re.compile(
+    r"<blockquote>\s*<p><strong>(Note|Tip|Warning|Important|Caution|Danger)"
+    r"(?::)?</strong>:?\s*(.*?)</blockquote>",
+    re.S,
+)
+_KIND = {"important": "info", "caution": "warning"}
+
+
+def admonitions(content: str) -> str:
+    """``> **Note:** ...`` in a notebook becomes a Material admonition on the site."""
+
+    def repl(m: re.Match) -> str:
+        title = m.group(1)
+        kind = _KIND.get(title.lower(), title.lower())
+        return (
+            f'<div class="admonition {kind}"><p class="admonition-title">{title}</p>'
+            f"<p>{m.group(2).strip()}</div>"
+        )
+
+    return _ADMONITION_RE.sub(repl, content)
+
+
+# --- cells: solutions ---------------------------------------------------------------
+
+_DIV_RE = re.compile(r"<div\b[^>]*>|</div>")
+
+
+def top_level_cells(body: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each cell div directly inside the notebook div."""
+    spans, depth, start = [], 0, None
+    for m in _DIV_RE.finditer(body):
+        if m.group(0) == "</div>":
+            depth -= 1
+            if depth == 2 and start is not None:
+                spans.append((start, m.end()))
+                start = None
+        else:
+            if depth == 2:
+                start = m.start()
+            depth += 1
+    return spans
+
+
+_SOLUTION_TITLE_RE = re.compile(r"<strong>\s*Solution\s+([\w.-]+?)\.?\s*</strong>\.?", re.I)
+
+
+def solutions(body: str) -> str:
+    """Wrap each solution (its Markdown cell and following code cells) in <details>."""
+    spans = top_level_cells(body)
+    out, pos, i = [], 0, 0
+    while i < len(spans):
+        start, end = spans[i]
+        cell = body[start:end]
+        head = cell[: cell.find(">") + 1]
+        m = _SOLUTION_TITLE_RE.search(cell) if "jp-MarkdownCell" in head else None
+        if m and re.search(r"<p>\s*$", cell[: m.start()]):
+            number = m.group(1)
+            j = i + 1
+            while j < len(spans):
+                nxt = body[spans[j][0] : spans[j][1]]
+                nhead = nxt[: nxt.find(">") + 1]
+                if "celltag_solution" in nhead and "jp-CodeCell" in nhead:
+                    j += 1
+                else:
+                    break
+            group_end = spans[j - 1][1]
+            inner = body[start:group_end].replace(m.group(0), "", 1)
+            out.append(body[pos:start])
+            out.append(
+                f'<details class="solution"><summary>Solution {number}</summary>{inner}</details>'
+            )
+            pos, i = group_end, j
+        else:
+            i += 1
+    out.append(body[pos:])
+    return "".join(out)
+
+
+# --- links between lessons --------------------------------------------------------------
+
+_LESSON_LINK_RE = re.compile(r'href="(day\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
+
+
+def lesson_links(content: str, known: set[str]) -> str:
+    """``dayNN_slug.ipynb`` (right in a notebook) points to the lesson's page on the site."""
+
+    def repl(m: re.Match) -> str:
+        if m.group(1) not in known:
+            return m.group(0)
+        return f'href="../{m.group(1)}/{m.group(2) or ""}"'
+
+    return _LESSON_LINK_RE.sub(repl, content)

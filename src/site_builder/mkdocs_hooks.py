@@ -1,0 +1,149 @@
+"""MkDocs hooks: lessons become pages without a generated file ever entering docs/.
+
+Loaded through ``hooks:`` in mkdocs.yml. On every build (and every live-preview
+rebuild) the hooks bring the executed notebooks up to date (cached lessons cost
+a hash each), add the page notebooks, figures and downloads as generated files,
+build the navigation from the lessons, and post-process the rendered HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+
+from site_builder import build, cache, htmlpost, lesson, pages
+from site_builder.config import Config
+
+log = logging.getLogger("mkdocs.hooks.course")
+_state: dict = {"command": "build"}
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    _state["command"] = command
+
+
+def on_config(config):
+    repo_url = config.extra.get("repository") or Config.repo_url
+    course = Config.from_env(repo_url=repo_url)
+    try:
+        lessons = [lesson.load(p) for p in lesson.discover(course.tutorials_dir)]
+    except lesson.LessonError as err:
+        raise PluginError(str(err)) from err
+    _state.update(course=course, lessons=lessons, header=None, css=None, js=None)
+
+    weeks: dict[int, list] = {}
+    for les in lessons:
+        weeks.setdefault(pages.week_of(les.day), []).append(
+            {les.title: f"lessons/{les.name}.ipynb"}
+        )
+    nav: list = [{"Home": "index.md"}]
+    nav += [{pages.WEEKS[w]: items} for w, items in sorted(weeks.items())]
+    nav += [{"Run report": "runs.md"}, {"Writing a lesson": "authoring.md"}]
+    config["nav"] = nav
+    config.extra["profile"] = course.profile
+    return config
+
+
+def _cache_hits_from_cli(course: Config) -> dict[str, tuple[str, bool]]:
+    """{lesson: (key, cache hit)} as the `build` command saw them just before mkdocs ran."""
+    try:
+        summary = json.loads(build.summary_path(course).read_text(encoding="utf-8"))
+        return {
+            row["name"]: (row["record"]["key"], row["cache_hit"])
+            for row in summary["lessons"]
+            if row.get("record")
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+@event_priority(100)  # before mkdocs-jupyter wraps notebook files
+def on_files(files: Files, config) -> Files:
+    course: Config = _state["course"]
+    lessons = _state["lessons"]
+    serving = _state["command"] == "serve"
+    outcomes = build.build_lessons(
+        course, jobs=int(os.environ.get("COURSE_JOBS", "1")), log=log.info, summary=False
+    )
+    failed = [o for o in outcomes if o.status != "ok"]
+    if failed and not serving:
+        try:
+            build.raise_for_failures(outcomes)
+        except build.BuildFailed as err:
+            raise PluginError(str(err)) from err
+    for o in failed:
+        log.error("%s", o.error)
+
+    cli = _cache_hits_from_cli(course)
+    rows, known = [], {les.name for les in lessons}
+    for les, outcome in zip(lessons, outcomes, strict=True):
+        entry = cache.Entry(course, les.name)
+        good = entry.load_any()
+        if good is None:
+            log.error("%s has never run successfully; it has no page yet.", les.name)
+            continue
+        nb, record = good
+        bundle = pages.page_files(
+            course,
+            les.name,
+            nb,
+            record,
+            (entry.notebook_path, les.path),
+            stale=outcome.status != "ok",
+        )
+        for path in [bundle.notebook, *bundle.images, *bundle.downloads]:
+            _add(files, config, course.pages_dir, path)
+        hit = outcome.cache_hit
+        if hit and les.name in cli and cli[les.name][0] == record.get("key"):
+            hit = cli[les.name][1]
+        rows.append(
+            {"name": les.name, "status": outcome.status, "cache_hit": hit, "record": record}
+        )
+    _state["known"] = known
+    files.append(File.generated(config, "runs.md", content=pages.runs_page(course.profile, rows)))
+    return files
+
+
+def _add(files: Files, config, root: Path, path: Path) -> None:
+    """Add a file of the generated tree. Real files (src_dir set), not File.generated:
+    mkdocs-jupyter's wrapper loses the source path of generated files."""
+    src_uri = path.relative_to(root).as_posix()
+    existing = files.get_file_from_path(src_uri)
+    if existing is not None:
+        files.remove(existing)
+    files.append(File(src_uri, str(root), config.site_dir, config.use_directory_urls))
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    if page.file.src_uri.startswith("lessons/") and htmlpost.WRAPPER in html:
+        header, body = htmlpost.split_notebook_header(html)
+        if _state["header"] is None:
+            _state["header"] = header
+            _state["css"], _state["js"] = htmlpost.header_assets(header)
+        if header == _state["header"]:
+            up = "../" * page.url.count("/")
+            html = (
+                f'<link rel="stylesheet" href="{up}assets/notebook.css">'
+                f'<script src="{up}assets/notebook.js" defer></script>{body}'
+            )
+        else:  # a page styled differently keeps its own styles, minus CDN scripts
+            log.warning("%s: notebook styles differ; kept inline", page.file.src_uri)
+            html = htmlpost.strip_remote_scripts(header) + body
+        html = htmlpost.solutions(htmlpost.admonitions(html))
+        html = htmlpost.lesson_links(html, _state.get("known", set()))
+    return htmlpost.render_math(html)
+
+
+def on_post_build(config) -> None:
+    if _state.get("css") is None:
+        return
+    assets = Path(config.site_dir) / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    (assets / "notebook.css").write_text(_state["css"], encoding="utf-8")
+    (assets / "notebook.js").write_text(_state["js"], encoding="utf-8")

@@ -1,0 +1,103 @@
+"""Shared fixtures: tiny lessons for the pipeline tests, and one smoke build of the real site."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from site_builder import build
+from site_builder.config import ROOT, Config
+
+TINY_LESSON = '''\
+"""
+# Day {day} · Tiny lesson {day} (小課 {day})
+
+A promise for lesson {day}.
+
+**You will learn:** nothing much
+"""
+
+# %%
+# ## 1. A section
+#
+# Some *Markdown* with $a^2 + b^2 = c^2$.
+
+import os
+
+print("profile", os.environ["COURSE_PROFILE"])
+value = {day} * 7
+print("value", value)
+'''
+
+
+def write_lesson(folder: Path, name: str, body: str) -> Path:
+    path = folder / f"{name}.py"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path: Path):
+    """A tutorials folder with two tiny lessons, a helper folder and a fresh build folder."""
+    tutorials = tmp_path / "tutorials"
+    tutorials.mkdir()
+    for day in (1, 2):
+        write_lesson(tutorials, f"day0{day}_tiny", TINY_LESSON.format(day=day))
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "util.py").write_text("X = 1\n", encoding="utf-8")
+    config = Config(
+        tutorials_dir=tutorials,
+        helpers_dir=helpers,
+        build_dir=tmp_path / "build",
+        profile="smoke",
+        timeout_s=60,
+    )
+    return config
+
+
+def quiet(_msg: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="session")
+def smoke_site(tmp_path_factory) -> dict:
+    """Every real lesson executed in the smoke profile, then the site built from them."""
+    base = tmp_path_factory.mktemp("smoke")
+    before = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    config = Config.from_env(profile="smoke", build_dir=base / "build")
+    outcomes = build.build_lessons(config, jobs=2, log=quiet)
+    site = base / "site"
+    env = {
+        **os.environ,
+        "COURSE_PROFILE": "smoke",
+        "COURSE_BUILD_DIR": str(config.build_dir),
+        "NO_MKDOCS_2_WARNING": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    after = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    return {
+        "config": config,
+        "outcomes": {o.name: o for o in outcomes},
+        "site": site,
+        "mkdocs": result,
+        "git_before": before,
+        "git_after": after,
+        "summary": json.loads(build.summary_path(config).read_text()),
+    }
