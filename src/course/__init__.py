@@ -6,6 +6,7 @@ torchvision, matplotlib, numpy, tqdm), never the site tooling in ``site_builder`
 """
 
 from course.device import choose_device
+from course.fit import evaluate, fit, predict
 from course.plots import plot_curves, plot_decision_boundary
 from course.profile import PROFILE, pick
 from course.seed import seed_everything
@@ -14,10 +15,13 @@ from course.train import evaluate_loss, train_epoch, train_step
 __all__ = [
     "PROFILE",
     "choose_device",
+    "evaluate",
     "evaluate_loss",
+    "fit",
     "pick",
     "plot_curves",
     "plot_decision_boundary",
+    "predict",
     "seed_everything",
     "train_epoch",
     "train_step",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import os
 import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -30,11 +31,19 @@ class BuildFailed(Exception):
     """One or more lessons failed; ``str()`` lists them, each with its message."""
 
 
-def _kernel_env(config: Config) -> dict[str, str]:
-    return {"COURSE_PROFILE": config.profile, "PYTHONHASHSEED": "0"}
+def _kernel_env(config: Config, jobs: int) -> dict[str, str]:
+    """The lesson kernel's environment. Lessons running side by side share the cores:
+    more threads than cores makes PyTorch's CPU kernels spin and crawl."""
+    threads = os.environ.get("COURSE_THREADS") or str(max(1, (os.cpu_count() or 1) // jobs))
+    return {
+        "COURSE_PROFILE": config.profile,
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    }
 
 
-def execute_one(config: Config, path: Path, key: str) -> Outcome:
+def execute_one(config: Config, path: Path, key: str, jobs: int = 1) -> Outcome:
     """Run one lesson and store it in the cache; a failure leaves the cache untouched."""
     name = path.stem
     failure_file = config.failures_dir / f"{name}.txt"
@@ -48,7 +57,7 @@ def execute_one(config: Config, path: Path, key: str) -> Outcome:
             path,
             workdir,
             timeout_s=config.lesson_timeout(les.file_conf),
-            env=_kernel_env(config),
+            env=_kernel_env(config, jobs),
         )
     except (lesson.LessonError, execute.LessonFailed) as err:
         failure_file.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +109,7 @@ def build_lessons(
     if jobs > 1 and len(stale) > 1:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(execute_one, config, p, k) for p, k in stale]
+            futures = [pool.submit(execute_one, config, p, k, jobs) for p, k in stale]
             for future in futures:
                 _report(future.result(), outcomes, log)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,10 @@ def problem(
 
 def publish(site_dir: Path, *, repo: Path, remote: str, branch: str, message: str) -> None:
     """Commit ``site_dir`` as the whole tree of ``branch`` and force-push it to ``remote``."""
+    env = dict(os.environ)
+    if not git(repo, "config", "user.name"):  # a fresh CI machine has no git identity
+        env.setdefault("GIT_COMMITTER_NAME", "course-site deploy")
+        env.setdefault("GIT_COMMITTER_EMAIL", "deploy@localhost")
     result = subprocess.run(
         [
             sys.executable,
@@ -49,6 +54,7 @@ def publish(site_dir: Path, *, repo: Path, remote: str, branch: str, message: st
             str(site_dir),
         ],
         cwd=repo,
+        env=env,
         capture_output=True,
         text=True,
         check=False,

@@ -78,9 +78,9 @@ def run(
     env: dict[str, str],
 ) -> RunResult:
     """Execute ``nb`` with ``workdir`` as the working directory; raise LessonFailed."""
-    from traitlets.config import Config as TraitletsConfig
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from traitlets.config import Config as TraitletsConfig
 
     workdir.mkdir(parents=True, exist_ok=True)
     # IPC sockets in the lesson's folder: no TCP ports, and no warning about them.
@@ -143,7 +143,12 @@ def run(
             client.execute_cell(probe, len(nb.cells) - 1, store_history=False)
         finally:
             nb.cells.pop()
-        for out in probe.outputs:
-            if out.get("output_type") == "stream":
-                environment = json.loads(out["text"].strip().splitlines()[-1])
+        text = "".join(
+            out.get("text", "")
+            for out in probe.outputs
+            if out.get("output_type") == "stream" and out.get("name") == "stdout"
+        )
+        lines = [ln for ln in text.splitlines() if ln.startswith("{")]
+        if lines:
+            environment = json.loads(lines[-1])
     return RunResult(nb, duration, environment)

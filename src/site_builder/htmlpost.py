@@ -168,17 +168,45 @@ def solutions(body: str) -> str:
     return "".join(out)
 
 
+# --- table of contents -----------------------------------------------------------------
+
+_HEADING_RE = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)</h\1>', re.S)
+
+
+def toc_tokens(content: str) -> list[dict]:
+    """Table-of-contents tokens (as Python-Markdown's toc makes them) from rendered
+    headings. mkdocs-jupyter's own drops inline code: "5.1 `view` and `reshape`" came
+    out as "5.1 and"."""
+    root: list[dict] = []
+    stack: list[dict] = []
+    for level, anchor, inner in _HEADING_RE.findall(content):
+        inner = re.sub(r'<a class="anchor-link".*?</a>', "", inner, flags=re.S)
+        name = html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()
+        token = {"level": int(level), "id": anchor, "name": name, "children": []}
+        while stack and stack[-1]["level"] >= token["level"]:
+            stack.pop()
+        (stack[-1]["children"] if stack else root).append(token)
+        stack.append(token)
+    return root
+
+
 # --- links between lessons --------------------------------------------------------------
 
-_LESSON_LINK_RE = re.compile(r'href="(day\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
+_LESSON_LINK_RE = re.compile(
+    r'<a href="(day\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"([^>]*)>(.*?)</a>', re.S
+)
 
 
 def lesson_links(content: str, known: set[str]) -> str:
-    """``dayNN_slug.ipynb`` (right in a notebook) points to the lesson's page on the site."""
+    """``dayNN_slug.ipynb`` (right in a notebook) points to the lesson's page on the site;
+    a lesson not written yet becomes plain text marked "coming soon", never a broken link."""
 
     def repl(m: re.Match) -> str:
-        if m.group(1) not in known:
-            return m.group(0)
-        return f'href="../{m.group(1)}/{m.group(2) or ""}"'
+        name, anchor, attrs, text = m.groups()
+        if name not in known:
+            return (
+                f'<span class="coming-soon" title="This lesson is not published yet">{text}</span>'
+            )
+        return f'<a href="../{name}/{anchor or ""}"{attrs}>{text}</a>'
 
     return _LESSON_LINK_RE.sub(repl, content)

@@ -16,6 +16,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.toc import get_toc
 
 from site_builder import build, cache, htmlpost, lesson, pages
 from site_builder.config import Config
@@ -69,7 +70,7 @@ def on_files(files: Files, config) -> Files:
     lessons = _state["lessons"]
     serving = _state["command"] == "serve"
     outcomes = build.build_lessons(
-        course, jobs=int(os.environ.get("COURSE_JOBS", "1")), log=log.info, summary=False
+        course, jobs=int(os.environ.get("COURSE_JOBS", "1")), log=log.debug, summary=False
     )
     failed = [o for o in outcomes if o.status != "ok"]
     if failed and not serving:
@@ -137,6 +138,7 @@ def on_page_content(html: str, page, config, files) -> str:
             html = htmlpost.strip_remote_scripts(header) + body
         html = htmlpost.solutions(htmlpost.admonitions(html))
         html = htmlpost.lesson_links(html, _state.get("known", set()))
+        page.toc = get_toc(htmlpost.toc_tokens(body))
     return htmlpost.render_math(html)
 
 

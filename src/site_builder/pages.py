@@ -58,7 +58,8 @@ def run_summary(record: dict) -> str:
     device = {"cuda": "GPU", "mps": "Apple GPU"}.get(record.get("device", "cpu"), "CPU")
     name = record.get("device_name")
     if device == "CPU":
-        detail = f"{record.get('threads', '?')} threads"
+        threads = record.get("threads", "?")
+        detail = f"{threads} thread" + ("" if threads == 1 else "s")
     else:
         detail = name or ""
     torch_version = record.get("versions", {}).get("torch", "?")
@@ -94,6 +95,18 @@ STALE_BANNER = (
     "</p><p>The latest run of this lesson failed; this is its last good run. The build log "
     "names the failing cell.</p></div>"
 )
+
+
+def collapse_carriage_returns(text: str) -> str:
+    """Show a stream as a terminal would: each line keeps what followed its last ``\\r``.
+
+    Progress bars (tqdm) redraw themselves with ``\\r``; the page shows their final state.
+    """
+    lines = []
+    for line in text.split("\n"):
+        parts = line.rstrip("\r").split("\r")
+        lines.append(parts[-1])
+    return "\n".join(lines)
 
 
 def _section_titles(nb: nbformat.NotebookNode) -> list[str]:
@@ -142,6 +155,8 @@ def page_files(
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and "\r" in output.get("text", ""):
+                output["text"] = collapse_carriage_returns(output["text"])
             data = output.get("data", {})
             if "image/png" not in data:
                 continue
@@ -201,7 +216,8 @@ def runs_page(profile: str, rows: list[dict]) -> str:
         rec = row.get("record") or {}
         device = rec.get("device", "?").upper()
         if rec.get("device") == "cpu":
-            device = f"CPU, {rec.get('threads', '?')} threads"
+            threads = rec.get("threads", "?")
+            device = f"CPU, {threads} thread" + ("" if threads == 1 else "s")
         lines.append(
             f"| [{html.escape(rec.get('title', row['name']))}](lessons/{row['name']}.ipynb) "
             f"| {row['status']} | {rec.get('duration_s', 0):.1f} s | {device} "

@@ -1,0 +1,149 @@
+"""A built lesson page in a real browser (Debian's chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+import pytest
+
+from site_builder.config import ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = ROOT / "build" / "test-output" / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+if CHROMIUM is None:
+    reason = "Debian's chromium is not installed (apt-get install chromium)"
+    if os.environ.get("COURSE_REQUIRE_BROWSER"):
+        raise RuntimeError(reason + "; COURSE_REQUIRE_BROWSER is set")
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(smoke_site):
+    handler = functools.partial(_Quiet, directory=str(smoke_site["site"]))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url, *, scheme="light", width=1280):
+    """Open ``url``; return the page and lists of console errors and off-site requests."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors, foreign = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.goto(url, wait_until="networkidle")
+    return page, errors, foreign
+
+
+def test_lesson_page_in_chromium(server, browser, smoke_site):
+    page, errors, foreign = open_page(browser, f"{server}/lessons/day01_getting_started/")
+    # Every plot is displayed. Figures load lazily: ask for them all, then wait.
+    figures = page.locator("img.lesson-figure")
+    assert figures.count() >= 2
+    page.evaluate(
+        "document.querySelectorAll('img.lesson-figure').forEach(i => i.loading = 'eager')"
+    )
+    page.wait_for_function(
+        "[...document.querySelectorAll('img.lesson-figure')].every(i => i.complete)"
+    )
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        figure.scroll_into_view_if_needed()
+        assert figure.evaluate("img => img.naturalWidth > 0 && img.clientWidth > 100"), i
+        assert figure.get_attribute("alt")
+    # Math is typeset: MathML laid out with a real size, no raw $ left in the prose.
+    maths = page.locator("math")
+    assert maths.count() >= 1
+    box = maths.first.bounding_box()
+    assert box and box["width"] > 5 and box["height"] > 5
+    prose = page.locator(".jp-MarkdownOutput").all_inner_texts()
+    assert not [t for t in prose if "$$" in t]
+    # Code cells have a copy button; solutions start closed.
+    assert page.locator("clipboard-copy").count() > 3
+    solution = page.locator("details.solution").first
+    assert solution.evaluate("d => !d.open")
+    solution.locator("summary").click()
+    assert solution.evaluate("d => d.open")
+    # The download links return the files.
+    nb_href = page.locator("a", has_text="Download notebook").get_attribute("href")
+    py_href = page.locator("a", has_text="Download script").get_attribute("href")
+    nb = page.request.get(page.url + nb_href)
+    assert nb.status == 200 and json.loads(nb.body())["nbformat"] == 4
+    py = page.request.get(page.url + py_href)
+    assert py.status == 200
+    assert py.body() == (ROOT / "tutorials" / "day01_getting_started.py").read_bytes()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "day01-light.png"), full_page=False)
+    assert errors == []
+    assert foreign == []
+
+
+def test_dark_scheme_styles_notebook_cells(server, browser):
+    page, errors, foreign = open_page(browser, f"{server}/lessons/day02_tensors/", scheme="dark")
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    background = page.locator(".jp-CodeCell .jp-InputArea-editor").first.evaluate(
+        "el => getComputedStyle(el).backgroundColor"
+    )
+    rgb = [int(v) for v in background[background.index("(") + 1 : -1].split(",")[:3]]
+    assert sum(rgb) / 3 < 100, f"code cells should be dark in the slate scheme, got {background}"
+    page.screenshot(path=str(SHOTS / "day02-dark.png"), full_page=False)
+    assert errors == [] and foreign == []
+
+
+def test_search_finds_lesson_text(server, browser):
+    page, errors, foreign = open_page(browser, f"{server}/")
+    page.locator("input.md-search__input").click()
+    page.locator("input.md-search__input").press_sequentially("autograd")
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
+    assert "Autograd" in " ".join(results.all_inner_texts())
+    assert errors == [] and foreign == []

@@ -1,0 +1,107 @@
+"""The built site: pages, downloads, run report, page weight, clean tree, deploy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from site_builder import deploy
+from site_builder.config import ROOT
+
+
+def test_site_builds(smoke_site):
+    result = smoke_site["mkdocs"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = smoke_site["site"]
+    for name in smoke_site["outcomes"]:
+        assert (site / "lessons" / name / "index.html").is_file()
+        assert (site / "downloads" / f"{name}.ipynb").is_file()
+        assert (site / "downloads" / f"{name}.py").read_bytes() == (
+            ROOT / "tutorials" / f"{name}.py"
+        ).read_bytes()
+
+
+def test_build_leaves_the_source_tree_clean(smoke_site):
+    assert smoke_site["git_after"] == smoke_site["git_before"]
+    assert not list((ROOT / "docs").rglob("*.ipynb"))
+
+
+def test_lesson_page_shows_outputs_downloads_and_what_it_ran_on(smoke_site):
+    page = (smoke_site["site"] / "lessons" / "day01_getting_started" / "index.html").read_text()
+    assert 'href="../../downloads/day01_getting_started.ipynb"' in page
+    assert 'href="../../downloads/day01_getting_started.py"' in page
+    assert "colab.research.google.com/github/" in page
+    assert "Ran on CPU" in page or "Ran on GPU" in page
+    assert "Smoke build" in page  # a smoke page says so
+    assert '<img src="fig-01.png"' in page and "data:image/png;base64" not in page
+    assert "<math" in page  # math typeset at build time
+    assert '<details class="solution">' in page
+    assert "<style" not in page  # notebook styles are served once, not inlined
+
+
+def test_page_weight(smoke_site):
+    """mkdocs-jupyter inlines ~600 KB of CSS per page by default; ours is served once."""
+    pages = list((smoke_site["site"] / "lessons").glob("*/index.html"))
+    assert pages
+    for page in pages:
+        assert page.stat().st_size < 200_000, (page, page.stat().st_size)
+    assert (smoke_site["site"] / "assets" / "notebook.css").stat().st_size > 100_000
+
+
+def test_no_reference_to_another_host_is_loaded(smoke_site):
+    import re
+
+    for page in smoke_site["site"].rglob("*.html"):
+        html = page.read_text()
+        loaded = re.findall(
+            r'<(?:script|link|img|iframe)[^>]+(?:src|href)="(https?://[^"]+)"', html
+        )
+        assert loaded == [], (page, loaded)
+
+
+def test_run_report_lists_every_lesson(smoke_site):
+    report = (smoke_site["site"] / "runs" / "index.html").read_text()
+    for name in smoke_site["outcomes"]:
+        assert f"lessons/{name}/" in report
+    summary = smoke_site["summary"]
+    assert summary["status"] == "ok" and summary["profile"] == "smoke"
+    assert {row["name"] for row in summary["lessons"]} == set(smoke_site["outcomes"])
+
+
+def test_deploy_pushes_the_site_to_a_bare_repository(smoke_site, tmp_path):
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    repo = tmp_path / "checkout"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env_cfg = ["-c", "user.name=Test", "-c", "user.email=test@example.invalid"]
+    (repo / "README.md").write_text("course\n")
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(repo), *env_cfg, "commit", "-qm", "init"], check=True)
+    head = deploy.git(repo, "rev-parse", "HEAD")
+    site = smoke_site["site"]
+    state = {"status": "ok", "site_dir": str(site), "commit": head, "profile": "smoke"}
+
+    assert "smoke" in deploy.problem(state, site, head=head, dirty=False, allow_smoke=False)
+    assert "uncommitted" in deploy.problem(state, site, head=head, dirty=True, allow_smoke=True)
+    failed = {**state, "status": "failed"}
+    assert "failed" in deploy.problem(failed, site, head=head, dirty=False, allow_smoke=True)
+    assert deploy.problem(state, site, head=head, dirty=False, allow_smoke=True) is None
+
+    deploy.publish(site, repo=repo, remote=str(remote), branch="gh-pages", message="Deploy test")
+    files = subprocess.run(
+        ["git", "-C", str(remote), "ls-tree", "-r", "--name-only", "gh-pages"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "lessons/day01_getting_started/index.html" in files
+    assert "downloads/day01_getting_started.ipynb" in files
+    assert ".nojekyll" in files
+    page = subprocess.run(
+        ["git", "-C", str(remote), "show", "gh-pages:lessons/day01_getting_started/index.html"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Day 1 · " in page
+    assert json.loads(json.dumps(state))  # state stays serialisable for the CLI

@@ -1,0 +1,40 @@
+"""Every lesson runs in the smoke profile, and reads like a lesson of this course."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from site_builder import lesson
+from site_builder.config import ROOT
+
+LESSONS = lesson.discover(ROOT / "tutorials")
+SMOKE_BUDGET_S = 10  # issue #3: each Week 1 lesson runs in at most 10 s in smoke
+
+
+@pytest.mark.lessons
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_in_smoke(smoke_site, path):
+    outcome = smoke_site["outcomes"][path.stem]
+    assert outcome.status == "ok", outcome.error
+    assert outcome.record["profile"] == "smoke"
+    assert outcome.record["duration_s"] > 0
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_follows_the_course_format(path):
+    les = lesson.load(path)
+    # "Day N · English (中文)": the Chinese topic stays beside the English one.
+    assert re.match(rf"Day {les.day} · .+\(.*[\u4e00-\u9fff].*\)$", les.title), les.title
+    assert "**You will learn:**" in les.header and "**Reading time:**" in les.header
+    cells = lesson.code_cells(les)
+    solutions = {c.solution for c in cells if c.solution}
+    assert 2 <= len(solutions) <= 4, f"{path.name}: 2-4 exercises with solutions"
+    text = "\n".join(content for kind, content, _ in les.blocks if kind == "text")
+    assert "## " in text and "Summary" in text and "Exercises" in text
+
+
+def test_lessons_exist_for_week_one():
+    days = {lesson.load(p).day for p in LESSONS}
+    assert set(range(1, 8)) <= days
