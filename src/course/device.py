@@ -1,4 +1,4 @@
-"""Choosing the device once (taught by hand in Day 4)."""
+"""Choosing the device once (by hand in Day 1, in depth in Day 4)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def choose_device(override: str | None = None) -> torch.device:
     e.g. ``"cpu"`` to compare timings. Asking for a device that is not available
     raises ``RuntimeError`` instead of failing later with a less helpful message.
 
-    Defined in Day 4.
+    Defined in Day 1 (written by hand there) and taught in depth in Day 4.
     """
     wanted = override or os.environ.get(ENV_VAR) or None
     if wanted is not None:

@@ -193,7 +193,7 @@ def fit(
                 desc=f"epoch {epoch:{width}d}/{epochs}",
                 unit="batch",
                 file=sys.stdout,
-                ncols=90,
+                ncols=80,
                 mininterval=0.5,
                 leave=True,
             )

@@ -45,6 +45,8 @@ def on_config(config):
         )
     nav: list = [{"Home": "index.md"}]
     nav += [{pages.WEEKS[w]: items} for w, items in sorted(weeks.items())]
+    nav.insert(1, {"Lesson gallery": "gallery.md"})
+    nav.insert(2, {"Setting up": "setup.md"})
     nav += [{"Run report": "runs.md"}, {"Writing a lesson": "authoring.md"}]
     config["nav"] = nav
     config.extra["profile"] = course.profile
@@ -70,7 +72,7 @@ def on_files(files: Files, config) -> Files:
     lessons = _state["lessons"]
     serving = _state["command"] == "serve"
     outcomes = build.build_lessons(
-        course, jobs=int(os.environ.get("COURSE_JOBS", "1")), log=log.debug, summary=False
+        course, jobs=int(os.environ.get("COURSE_JOBS", "1")), log=_log_progress, summary=False
     )
     failed = [o for o in outcomes if o.status != "ok"]
     if failed and not serving:
@@ -82,7 +84,8 @@ def on_files(files: Files, config) -> Files:
         log.error("%s", o.error)
 
     cli = _cache_hits_from_cli(course)
-    rows, known = [], {les.name for les in lessons}
+    rows, cards, known = [], [], {les.name for les in lessons}
+    notebooks, scripts = [], []
     for les, outcome in zip(lessons, outcomes, strict=True):
         entry = cache.Entry(course, les.name)
         good = entry.load_any()
@@ -100,6 +103,22 @@ def on_files(files: Files, config) -> Files:
         )
         for path in [bundle.notebook, *bundle.images, *bundle.downloads]:
             _add(files, config, course.pages_dir, path)
+        notebooks.append(bundle.downloads[0])
+        scripts.append(bundle.downloads[1])
+        card = {
+            "name": les.name,
+            "title": les.title,
+            "promise": les.promise,
+            "duration_s": record["duration_s"],
+            "thumbnail": None,
+            "alt": "",
+        }
+        image = pages.thumbnail(bundle, les.thumbnail_number)
+        if image is not None:
+            card["thumbnail"] = pages.write_thumbnail(course, les.name, image)
+            card["alt"] = f"A plot from {les.title}"
+            _add(files, config, course.pages_dir, card["thumbnail"])
+        cards.append(card)
         hit = outcome.cache_hit
         if hit and les.name in cli and cli[les.name][0] == record.get("key"):
             hit = cli[les.name][1]
@@ -107,8 +126,29 @@ def on_files(files: Files, config) -> Files:
             {"name": les.name, "status": outcome.status, "cache_hit": hit, "record": record}
         )
     _state["known"] = known
+    _state["published"] = {
+        les.day: les.name for les in lessons if les.name in {r["name"] for r in rows}
+    }
+    for label, members in (("notebooks", notebooks), ("scripts", scripts)):
+        target = course.pages_dir / "downloads" / f"pytorch-course-{label}.zip"
+        _add(files, config, course.pages_dir, pages.write_zip(target, members))
     files.append(File.generated(config, "runs.md", content=pages.runs_page(course.profile, rows)))
+    files.append(File.generated(config, "gallery.md", content=pages.gallery_markdown(cards)))
     return files
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """The home page's curriculum is generated: written lessons linked, the rest coming."""
+    if "<!-- curriculum -->" in markdown:
+        markdown = markdown.replace(
+            "<!-- curriculum -->", pages.curriculum_markdown(_state.get("published", {}))
+        )
+    return markdown
+
+
+def _log_progress(line: str) -> None:
+    """Executions are news (INFO); cache hits are not (DEBUG)."""
+    (log.debug if line.lstrip().startswith("cached") else log.info)(line.strip())
 
 
 def _add(files: Files, config, root: Path, path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import html
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,27 @@ def collapse_carriage_returns(text: str) -> str:
     return "\n".join(lines)
 
 
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive stream outputs of one stream, then resolve carriage returns, so a
+    progress bar flushed in many pieces shows once, in its final state."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] += output["text"]
+        else:
+            merged.append(output)
+    for output in merged:
+        if output.get("output_type") == "stream" and "\r" in output.get("text", ""):
+            output["text"] = collapse_carriage_returns(output["text"])
+    return merged
+
+
 def _section_titles(nb: nbformat.NotebookNode) -> list[str]:
     """For each cell, the last ## heading above it (for image alt text)."""
     titles, current = [], ""
@@ -154,9 +176,8 @@ def page_files(
     for cell, section in zip(page.cells, titles, strict=True):
         if cell.cell_type != "code":
             continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and "\r" in output.get("text", ""):
-                output["text"] = collapse_carriage_returns(output["text"])
+        cell.outputs = _merge_streams(cell.get("outputs", []))
+        for output in cell.outputs:
             data = output.get("data", {})
             if "image/png" not in data:
                 continue
@@ -225,3 +246,82 @@ def runs_page(profile: str, rows: list[dict]) -> str:
             f"| {rec.get('date', '?')[:10]} | {'cached' if row['cache_hit'] else 'executed'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def curriculum_markdown(published: dict[int, str]) -> str:
+    """The 4-week plan as tables; ``published`` maps day -> lesson name for written lessons."""
+    from site_builder.curriculum import DAYS
+
+    out = []
+    for week, title in WEEKS.items():
+        out += [f"### {title}", "", "| Day | Topic | 主題 |", "| ---: | --- | --- |"]
+        for day, (english, chinese) in DAYS.items():
+            if week_of(day) != week:
+                continue
+            if day in published:
+                topic = f"[{english}](lessons/{published[day]}.ipynb)"
+            else:
+                topic = f'{english} <span class="coming-soon-tag">coming soon</span>'
+            out.append(f"| {day} | {topic} | {chinese} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown emphasis, code and links reduced to their text (for cards and alt text)."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    return re.sub(r"(\*\*|\*|`|__)", "", text)
+
+
+def gallery_markdown(cards: list[dict]) -> str:
+    """A card per lesson: thumbnail (one of its own plots), title, promise, run time."""
+    items = []
+    for card in cards:
+        thumb = (
+            f'<img src="../gallery/{card["name"]}.png" alt="{html.escape(card["alt"])}" '
+            'loading="lazy">'
+            if card.get("thumbnail")
+            else '<div class="lesson-card__placeholder" aria-hidden="true"></div>'
+        )
+        items.append(
+            f'<a class="lesson-card" href="../lessons/{card["name"]}/">{thumb}'
+            f'<span class="lesson-card__title">{html.escape(card["title"])}</span>'
+            f'<span class="lesson-card__promise">{html.escape(plain_text(card["promise"]))}</span>'
+            f'<span class="lesson-card__time">Ran in {card["duration_s"]:.0f} s</span></a>'
+        )
+    return (
+        "# Lesson gallery\n\nEvery published lesson, with one of the plots its own run "
+        'produced.\n\n<div class="lesson-gallery">\n' + "\n".join(items) + "\n</div>\n"
+    )
+
+
+def write_thumbnail(config: Config, name: str, image: Path, width: int = 480) -> Path:
+    """A small copy of one of the lesson's figures for the gallery."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(image) as im:
+        im = im.convert("RGB")
+        if im.width > width:
+            im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+        buffer = BytesIO()
+        im.save(buffer, format="PNG", optimize=True)
+    target = config.pages_dir / "gallery" / f"{name}.png"
+    _write_if_changed(target, buffer.getvalue())
+    return target
+
+
+def write_zip(target: Path, members: list[Path]) -> Path:
+    """A zip with fixed timestamps, so unchanged contents give unchanged bytes."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(members):
+            info = zipfile.ZipInfo(f"pytorch-course/{path.name}", date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    _write_if_changed(target, buffer.getvalue())
+    return target
