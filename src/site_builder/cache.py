@@ -74,6 +74,7 @@ def key_inputs(config: Config) -> dict:
             "COURSE_DEVICE": os.environ.get("COURSE_DEVICE"),
         },
         "data_dir": os.environ.get("COURSE_DATA_DIR"),
+        "repository": config.repo_url,  # baked into each notebook's install cell
         "libraries": _library_versions(),
         "helpers": _tree_digest(config.helpers_dir),
         "builder": builder.hexdigest(),

@@ -11,6 +11,20 @@ PROFILES = ("full", "smoke")
 DEFAULT_TIMEOUT_S = {"full": 900, "smoke": 120}
 
 
+def repository_url(root: Path = ROOT) -> str:
+    """``extra.repository`` from mkdocs.yml: drives the Colab links and the install cell."""
+    import yaml
+
+    try:
+        text = (root / "mkdocs.yml").read_text(encoding="utf-8")
+        # mkdocs.yml may hold !!python tags; only the plain `extra` mapping is needed here.
+        data = yaml.load(text, Loader=yaml.BaseLoader) or {}
+        return str(data["extra"]["repository"]).rstrip("/")
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as err:
+        where = root / "mkdocs.yml"
+        raise ValueError(f"{where}: set extra.repository to the course's URL") from err
+
+
 @dataclass(frozen=True)
 class Config:
     root: Path = ROOT
@@ -19,7 +33,7 @@ class Config:
     build_dir: Path = ROOT / "build"
     profile: str = "full"
     timeout_s: float | None = None  # per lesson; None: the profile's default or the lesson's own
-    repo_url: str = "https://github.com/pytorch-course/pytorch-course"
+    repo_url: str = ""  # empty: extra.repository in mkdocs.yml, the one place it is set
 
     @classmethod
     def from_env(cls, **overrides) -> Config:
@@ -32,6 +46,7 @@ class Config:
         if os.environ.get("COURSE_TUTORIALS_DIR"):
             values["tutorials_dir"] = Path(os.environ["COURSE_TUTORIALS_DIR"]).resolve()
         values.update({k: v for k, v in overrides.items() if v is not None})
+        values.setdefault("repo_url", repository_url(values.get("root", ROOT)))
         config = cls(**values)
         if config.profile not in PROFILES:
             raise ValueError(

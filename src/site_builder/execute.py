@@ -43,6 +43,44 @@ print(_j.dumps({"device": _dev, "device_name": _name, "threads": _threads,
 """
 
 
+# Run (hidden) before the lesson: each figure's PNG output is tagged with what the figure
+# shows (its titles and axis labels), in the output's metadata. Pages use it as alt text.
+FIGURE_NOTES = """
+def _course_setup_figure_notes():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    plt.close(plt.figure())  # the backend (and its PNG formatter) loads with a first figure
+
+    def describe(fig):
+        parts = []
+        if fig._suptitle is not None and fig._suptitle.get_text():
+            parts.append(fig._suptitle.get_text())
+        for ax in fig.axes:
+            label = ax.get_title()
+            if ax.get_xlabel() and ax.get_ylabel():
+                label += f" ({ax.get_ylabel()} against {ax.get_xlabel()})"
+            if label.strip():
+                parts.append(label.strip())
+        return "; ".join(parts)
+
+    png = get_ipython().display_formatter.formatters["image/png"]
+    draw = png.lookup_by_type(Figure)
+
+    def png_with_note(fig):
+        data = draw(fig)
+        return None if data is None else (data, {"course_alt": describe(fig)})
+
+    png.for_type(Figure, png_with_note)
+
+try:
+    _course_setup_figure_notes()
+except Exception:  # no matplotlib: nothing to describe
+    pass
+del _course_setup_figure_notes
+"""
+
+
 class LessonFailed(Exception):
     """A lesson whose run failed; ``str()`` is the paragraph shown to the maintainer."""
 
@@ -102,6 +140,7 @@ def run(
     environment: dict = {}
     kernel_log = open(workdir / "kernel.log", "w")  # the kernel's own stderr, for crashes
     with kernel_log, client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=kernel_log):
+        _run_hidden(client, nb, FIGURE_NOTES)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -136,19 +175,23 @@ def run(
                     f"native code): {err}"
                 ) from err
         duration = time.perf_counter() - start
-        probe = nbformat.v4.new_code_cell(PROBE)
-        nb.cells.append(probe)
         client.timeout = 60
-        try:
-            client.execute_cell(probe, len(nb.cells) - 1, store_history=False)
-        finally:
-            nb.cells.pop()
-        text = "".join(
-            out.get("text", "")
-            for out in probe.outputs
-            if out.get("output_type") == "stream" and out.get("name") == "stdout"
-        )
-        lines = [ln for ln in text.splitlines() if ln.startswith("{")]
+        lines = [ln for ln in _run_hidden(client, nb, PROBE).splitlines() if ln.startswith("{")]
         if lines:
             environment = json.loads(lines[-1])
     return RunResult(nb, duration, environment)
+
+
+def _run_hidden(client, nb: nbformat.NotebookNode, code: str) -> str:
+    """Run code in the lesson's kernel without it becoming part of the notebook."""
+    cell = nbformat.v4.new_code_cell(code)
+    nb.cells.append(cell)
+    try:
+        client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
+    finally:
+        nb.cells.pop()
+    return "".join(
+        out.get("text", "")
+        for out in cell.outputs
+        if out.get("output_type") == "stream" and out.get("name") == "stdout"
+    )

@@ -45,6 +45,14 @@ def strip_remote_scripts(header: str) -> str:
     return _REMOTE_SCRIPT_RE.sub("", header)
 
 
+_COPY_ICON_RE = re.compile(r'<svg aria-hidden="true" class="clipboard-copy-icon".*?</svg>', re.S)
+
+
+def slim_copy_buttons(body: str) -> str:
+    """Each code cell's copy button repeats a 700-byte SVG; draw it once, from CSS."""
+    return _COPY_ICON_RE.sub('<span class="clipboard-copy-icon" aria-hidden="true"></span>', body)
+
+
 # --- math ---------------------------------------------------------------------------
 
 _SKIP_TAGS = ("pre", "code", "script", "style", "math", "textarea")

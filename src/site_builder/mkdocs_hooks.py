@@ -30,8 +30,7 @@ def on_startup(command: str, dirty: bool) -> None:
 
 
 def on_config(config):
-    repo_url = config.extra.get("repository") or Config.repo_url
-    course = Config.from_env(repo_url=repo_url)
+    course = Config.from_env(repo_url=config.extra.get("repository"))
     try:
         lessons = [lesson.load(p) for p in lesson.discover(course.tutorials_dir)]
     except lesson.LessonError as err:
@@ -176,7 +175,7 @@ def on_page_content(html: str, page, config, files) -> str:
         else:  # a page styled differently keeps its own styles, minus CDN scripts
             log.warning("%s: notebook styles differ; kept inline", page.file.src_uri)
             html = htmlpost.strip_remote_scripts(header) + body
-        html = htmlpost.solutions(htmlpost.admonitions(html))
+        html = htmlpost.solutions(htmlpost.admonitions(htmlpost.slim_copy_buttons(html)))
         html = htmlpost.lesson_links(html, _state.get("known", set()))
         page.toc = get_toc(htmlpost.toc_tokens(body))
     return htmlpost.render_math(html)

@@ -188,7 +188,11 @@ def page_files(
             bundle_images.append(path)
             size = _png_size(raw)
             dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
-            alt = f"Figure {figure}" + (f", section {section}" if section else "")
+            # What the figure shows, noted in the kernel from its titles and axis labels.
+            described = output.get("metadata", {}).get("image/png", {}).get("course_alt", "")
+            alt = f"Figure {figure}: {described}" if described else f"Figure {figure}"
+            if section:
+                alt += f" (section {section})"
             output["data"] = {
                 "text/html": f'<img src="{path.name}" alt="{html.escape(alt)}"{dims} '
                 'class="lesson-figure" loading="lazy">'
