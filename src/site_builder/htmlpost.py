@@ -53,6 +53,16 @@ def slim_copy_buttons(body: str) -> str:
     return _COPY_ICON_RE.sub('<span class="clipboard-copy-icon" aria-hidden="true"></span>', body)
 
 
+_OUTPUT_PRE_RE = re.compile(r'(data-mime-type="text/plain"[^>]*>\s*)<pre>')
+
+
+def exclude_outputs_from_search(body: str) -> str:
+    """Search finds lesson text and code; printed outputs (training logs) only bloat the
+    index. (Marked on each output's <pre>: Material's search stops excluding a <div> at
+    the first nested </div>.)"""
+    return _OUTPUT_PRE_RE.sub(r"\1<pre data-search-exclude>", body)
+
+
 # --- math ---------------------------------------------------------------------------
 
 _SKIP_TAGS = ("pre", "code", "script", "style", "math", "textarea")

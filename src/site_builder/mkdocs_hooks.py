@@ -160,6 +160,7 @@ def _add(files: Files, config, root: Path, path: Path) -> None:
     files.append(File(src_uri, str(root), config.site_dir, config.use_directory_urls))
 
 
+@event_priority(50)  # before the search plugin indexes the page
 def on_page_content(html: str, page, config, files) -> str:
     if page.file.src_uri.startswith("lessons/") and htmlpost.WRAPPER in html:
         header, body = htmlpost.split_notebook_header(html)
@@ -175,7 +176,8 @@ def on_page_content(html: str, page, config, files) -> str:
         else:  # a page styled differently keeps its own styles, minus CDN scripts
             log.warning("%s: notebook styles differ; kept inline", page.file.src_uri)
             html = htmlpost.strip_remote_scripts(header) + body
-        html = htmlpost.solutions(htmlpost.admonitions(htmlpost.slim_copy_buttons(html)))
+        html = htmlpost.slim_copy_buttons(htmlpost.exclude_outputs_from_search(html))
+        html = htmlpost.solutions(htmlpost.admonitions(html))
         html = htmlpost.lesson_links(html, _state.get("known", set()))
         page.toc = get_toc(htmlpost.toc_tokens(body))
     return htmlpost.render_math(html)

@@ -89,3 +89,14 @@ def test_stream_pieces_are_merged_before_collapsing():
     ]
     merged = pages._merge_streams(outputs)
     assert [o["text"] for o in merged] == ["epoch 1: 100%|####|\n", "warning\n", "done\n"]
+
+
+def test_printed_outputs_are_left_out_of_search_but_code_is_not():
+    body = (
+        '<div class="highlight-ipynb"><pre>loss.backward()</pre></div>'
+        '<div class="jp-OutputArea-output" data-mime-type="text/plain" tabindex="0">\n'
+        "<pre>epoch 1/8 ...</pre></div>"
+    )
+    out = htmlpost.exclude_outputs_from_search(body)
+    assert "<pre>loss.backward()</pre>" in out
+    assert "<pre data-search-exclude>epoch 1/8 ...</pre>" in out
