@@ -39,7 +39,7 @@ def course_env(session: nox.Session) -> str:
         return str(PYTHON)
     if not PYTHON.exists():
         session.run(sys.executable, "-m", "venv", str(VENV), external=True)
-    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
+    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     session.run(*pip, "--upgrade", "pip", external=True)
     # torch and torchvision come in with the project's own dependency ranges.
     session.run(*pip, "-e", f"{ROOT}[test,lint]", external=True)

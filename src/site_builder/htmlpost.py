@@ -26,6 +26,30 @@ def split_notebook_header(content: str) -> tuple[str, str]:
     return content[:i], content[i:]
 
 
+_TRAILER = "<!-- jupyter-wrapper -->"
+
+
+def split_trailing_styles(body: str) -> tuple[str, str]:
+    """(body, CSS) with the <style> blocks mkdocs-jupyter appends after the notebook
+    removed. Its template writes that CSS as a Python list's repr; it is unwrapped here."""
+    import ast
+
+    end = body.find(_TRAILER)
+    if end < 0:
+        return body, ""
+    head, tail = body[: end + len(_TRAILER)], body[end + len(_TRAILER) :]
+    css = []
+    for m in _STYLE_RE.finditer(tail):
+        text = m.group(1).strip()
+        if text.startswith("[") and text.endswith("]"):
+            try:
+                text = "\n".join(ast.literal_eval(text))
+            except (ValueError, SyntaxError):
+                pass
+        css.append(text)
+    return head + _STYLE_RE.sub("", tail), "\n".join(css)
+
+
 def header_assets(header: str) -> tuple[str, str]:
     """The CSS and the inline JavaScript of a notebook header (CDN scripts are dropped)."""
     css = "\n".join(m.group(1).strip() for m in _STYLE_RE.finditer(header))

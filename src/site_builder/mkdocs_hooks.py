@@ -164,10 +164,12 @@ def _add(files: Files, config, root: Path, path: Path) -> None:
 def on_page_content(html: str, page, config, files) -> str:
     if page.file.src_uri.startswith("lessons/") and htmlpost.WRAPPER in html:
         header, body = htmlpost.split_notebook_header(html)
+        body, trailing_css = htmlpost.split_trailing_styles(body)
         if _state["header"] is None:
-            _state["header"] = header
-            _state["css"], _state["js"] = htmlpost.header_assets(header)
-        if header == _state["header"]:
+            _state["header"] = (header, trailing_css)
+            css, _state["js"] = htmlpost.header_assets(header)
+            _state["css"] = css if trailing_css in css else css + "\n" + trailing_css
+        if (header, trailing_css) == _state["header"]:
             up = "../" * page.url.count("/")
             html = (
                 f'<link rel="stylesheet" href="{up}assets/notebook.css">'
@@ -175,7 +177,7 @@ def on_page_content(html: str, page, config, files) -> str:
             )
         else:  # a page styled differently keeps its own styles, minus CDN scripts
             log.warning("%s: notebook styles differ; kept inline", page.file.src_uri)
-            html = htmlpost.strip_remote_scripts(header) + body
+            html = htmlpost.strip_remote_scripts(header) + body + f"<style>{trailing_css}</style>"
         html = htmlpost.slim_copy_buttons(htmlpost.exclude_outputs_from_search(html))
         html = htmlpost.solutions(htmlpost.admonitions(html))
         html = htmlpost.lesson_links(html, _state.get("known", set()))

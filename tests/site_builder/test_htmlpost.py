@@ -100,3 +100,13 @@ def test_printed_outputs_are_left_out_of_search_but_code_is_not():
     out = htmlpost.exclude_outputs_from_search(body)
     assert "<pre>loss.backward()</pre>" in out
     assert "<pre data-search-exclude>epoch 1/8 ...</pre>" in out
+
+
+def test_styles_after_the_notebook_are_moved_out_and_unwrapped():
+    body = (
+        '<div class="jupyter-wrapper">x</div> <!-- jupyter-wrapper -->\n'
+        "<style>['pre { line-height: 125%; }', '.k { color: red }']</style>"
+    )
+    rest, css = htmlpost.split_trailing_styles(body)
+    assert "<style" not in rest and rest.startswith('<div class="jupyter-wrapper">x</div>')
+    assert css == "pre { line-height: 125%; }\n.k { color: red }"
