@@ -8,6 +8,7 @@ import os
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -150,7 +151,7 @@ def test_search_finds_lesson_text(server, browser):
 
 
 def test_home_and_gallery_at_phone_width(server, browser):
-    for path in ("/", "/gallery/", "/lessons/day01_getting_started/"):
+    for path in ("/", "/gallery/", "/setup/", "/lessons/day01_getting_started/"):
         page, errors, foreign = open_page(browser, server + path, width=390)
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 390 + 1, f"{path} scrolls sideways on a phone ({overflow}px)"
@@ -160,3 +161,15 @@ def test_home_and_gallery_at_phone_width(server, browser):
     page, _, _ = open_page(browser, server + "/")
     assert page.locator("a", has_text="Getting started").count() >= 1
     assert page.locator(".coming-soon-tag").count() >= 1  # unwritten days listed, not linked
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_colour_contrast_meets_wcag_aa(server, browser, scheme):
+    # WCAG contrast of sample elements, text colour blended over its nearest opaque background.
+    script = (Path(__file__).parent / "contrast.js").read_text()
+    for path in ("/", "/setup/", "/lessons/day01_getting_started/"):
+        page, _, _ = open_page(browser, server + path, scheme=scheme)
+        ratios = page.evaluate(script)
+        assert len(ratios) >= 4, ratios
+        low = {name: r for name, r in ratios.items() if r < 4.5}
+        assert low == {}, f"{path} in the {scheme} scheme: text below 4.5:1 contrast: {low}"
