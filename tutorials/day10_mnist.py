@@ -588,5 +588,5 @@ plt.show()
 
 # %%
 # The MLP ignores the fact that an image is a grid of neighbouring pixels.
-# Next, Day 11 introduces convolution and pooling layers, which use exactly
-# that structure.
+# Next, [Day 11](day11_conv_pooling.ipynb) introduces convolution and pooling
+# layers, which use exactly that structure.
