@@ -42,13 +42,10 @@ def on_config(config):
         weeks.setdefault(pages.week_of(les.day), []).append(
             {les.title: f"lessons/{les.name}.ipynb"}
         )
-    nav: list = [{"Home": "index.md"}]
+    nav: list = [{"Home": "index.md"}, {"Lesson gallery": "gallery.md"}, {"Setting up": "setup.md"}]
     nav += [{pages.WEEKS[w]: items} for w, items in sorted(weeks.items())]
-    nav.insert(1, {"Lesson gallery": "gallery.md"})
-    nav.insert(2, {"Setting up": "setup.md"})
     nav += [{"Run report": "runs.md"}, {"Writing a lesson": "authoring.md"}]
     config["nav"] = nav
-    config.extra["profile"] = course.profile
     return config
 
 
