@@ -35,7 +35,6 @@ import sysconfig
 import textwrap
 import time
 import types
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -328,16 +327,8 @@ def _exclusive(lock_path: Path, name: str) -> Iterator[None]:
 
 
 def _save_atomic(payload: dict, path: Path) -> bool:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-        return True
-    except OSError as err:
-        print(f"Could not cache the trained model at {path} ({err}); it is used without caching.")
-        return False
-    finally:
-        tmp.unlink(missing_ok=True)
+    """torch.save through the data layer's atomic writer; False if it could not be written."""
+    return data._write_atomic(path, lambda fh: torch.save(payload, fh))
 
 
 # --------------------------------------------------------------------------- the helper

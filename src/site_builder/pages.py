@@ -55,14 +55,15 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def _threads(record: dict) -> str:
+    threads = record.get("threads", "?")
+    return f"{threads} thread" + ("" if threads == 1 else "s")
+
+
 def run_summary(record: dict) -> str:
     device = {"cuda": "GPU", "mps": "Apple GPU"}.get(record.get("device", "cpu"), "CPU")
     name = record.get("device_name")
-    if device == "CPU":
-        threads = record.get("threads", "?")
-        detail = f"{threads} thread" + ("" if threads == 1 else "s")
-    else:
-        detail = name or ""
+    detail = _threads(record) if device == "CPU" else (name or "")
     torch_version = record.get("versions", {}).get("torch", "?")
     return (
         f"Ran on {device} ({detail}) in {record['duration_s']:.1f} s with torch {torch_version} "
@@ -241,8 +242,7 @@ def runs_page(profile: str, rows: list[dict]) -> str:
         rec = row.get("record") or {}
         device = rec.get("device", "?").upper()
         if rec.get("device") == "cpu":
-            threads = rec.get("threads", "?")
-            device = f"CPU, {threads} thread" + ("" if threads == 1 else "s")
+            device = f"CPU, {_threads(rec)}"
         lines.append(
             f"| [{html.escape(rec.get('title', row['name']))}](lessons/{row['name']}.ipynb) "
             f"| {row['status']} | {rec.get('duration_s', 0):.1f} s | {device} "
