@@ -1049,5 +1049,6 @@ print(
 # would remove most of that). Data augmentation with random shifts (Day 12)
 # teaches both models to cope.
 #
-# Next, Day 12 turns to Dropout, weight decay and data augmentation, and how
-# to compare such regularisation techniques in a fair, controlled experiment.
+# Next, [Day 12](day12_regularisation.ipynb) turns to Dropout, weight decay
+# and data augmentation, and how to compare such regularisation techniques in
+# a fair, controlled experiment.
