@@ -10,7 +10,6 @@ from site_builder import lesson
 from site_builder.config import ROOT
 
 LESSONS = lesson.discover(ROOT / "tutorials")
-SMOKE_BUDGET_S = 10  # issue #3: each Week 1 lesson runs in at most 10 s in smoke
 
 
 @pytest.mark.lessons

@@ -225,14 +225,28 @@ def _key_digest(parts: dict) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _differences(old: dict, new: dict) -> list[str]:
-    """What changed between two key-part dicts, in words."""
+def _changed_values(old: Any, new: Any, path: str) -> Iterator[str]:
+    """``path old -> new`` for each value that differs, descending into dicts."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for k in sorted(set(old) | set(new), key=str):
+            yield from _changed_values(
+                old.get(k, "<unset>"), new.get(k, "<unset>"), f"{path}[{k!r}]"
+            )
+    elif old != new:
+        yield f"{path} {_short(old)} -> {_short(new)}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _differences(old: dict, new: dict, most: int = 6) -> list[str]:
+    """What changed between two key-part dicts, in words (at most ``most`` key values)."""
     words = {"build": "the model code (build)", "train": "the training code (train)"}
-    changes = []
-    old_key, new_key = old.get("key") or {}, new.get("key") or {}
-    for k in sorted(set(old_key) | set(new_key)):
-        if old_key.get(k, "<unset>") != new_key.get(k, "<unset>"):
-            changes.append(f"key[{k!r}] {old_key.get(k, '<unset>')} -> {new_key.get(k, '<unset>')}")
+    changes = list(_changed_values(old.get("key") or {}, new.get("key") or {}, "key"))
+    if len(changes) > most:
+        changes[most:] = [f"{len(changes) - most} more key values"]
     for part in ("build", "train"):
         if old.get(part) != new.get(part):
             changes.append(words[part])
