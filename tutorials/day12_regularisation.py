@@ -609,13 +609,12 @@ def second_epoch_order(loader: DataLoader, dropout_between: bool) -> list[int]:
 
 numbers = TensorDataset(torch.arange(100))
 shared = DataLoader(numbers, batch_size=10, shuffle=True)
+print("first items of epoch 2:")
 for dropout_between in (False, True):
     own = DataLoader(numbers, 10, shuffle=True, generator=torch.Generator().manual_seed(0))
-    print(
-        f"Dropout in between: {dropout_between!s:<5}  global generator "
-        f"{second_epoch_order(shared, dropout_between)}   own generator "
-        f"{second_epoch_order(own, dropout_between)}"
-    )
+    print(f"  Dropout in between: {dropout_between}")
+    print(f"    global generator {second_epoch_order(shared, dropout_between)}")
+    print(f"    own generator    {second_epoch_order(own, dropout_between)}")
 
 # %%
 # With the global generator, one extra random draw reshuffles epoch 2; with
@@ -709,25 +708,25 @@ print("\n".join(results["baseline"]["log"].splitlines()[-3:]))
 # %%
 # ## 11. The results table
 #
-# **Train acc** is measured after training in `eval()` mode on the training
-# images without augmentation, so that all variants are measured the same
-# way. **Gap** is train minus test accuracy, in percentage points. **Best
-# epoch** is the epoch of highest validation accuracy; **val loss** is the
-# validation loss after the last epoch; **weight norm** is the size of all
-# conv and linear weights together; **time** is the wall-clock time of the
-# whole run, evaluation included (on a shared machine it also depends on
-# what else is running).
+# **train**, **val** and **test** are accuracies; the training accuracy is
+# measured after training in `eval()` mode on the training images without
+# augmentation, so that all variants are measured the same way. **gap** is
+# train minus test accuracy, in percentage points. **best ep** is the epoch
+# of highest validation accuracy; **val loss** is the validation loss after
+# the last epoch; **w norm** is the size of all conv and linear weights
+# together; **time** is the wall-clock seconds of the whole run, evaluation
+# included (on a shared machine it also depends on what else is running).
 
 columns = [
     ("variant", "variant"),
-    ("train_acc", "train acc", ".1%"),
-    ("val_acc", "val acc", ".1%"),
-    ("test_acc", "test acc", ".1%"),
-    ("gap", "gap (pts)", ".1f"),
-    ("best_epoch", "best epoch", "d"),
+    ("train_acc", "train", ".1%"),
+    ("val_acc", "val", ".1%"),
+    ("test_acc", "test", ".1%"),
+    ("gap", "gap", ".1f"),
+    ("best_epoch", "best ep", "d"),
     ("val_loss", "val loss", ".3f"),
-    ("weight_norm", "weight norm", ".1f"),
-    ("time_s", "time (s)", ".0f"),
+    ("weight_norm", "w norm", ".1f"),
+    ("time_s", "time", ".0f"),
 ]
 print(format_table(rows, columns))
 
@@ -735,8 +734,8 @@ print(format_table(rows, columns))
 # The training and validation curves of each variant, with the validation
 # losses of all five together in the last panel. (The training accuracy in
 # the curves is `fit`'s running figure, measured *while* training, with
-# Dropout active and on augmented images, so it sits below the clean "train
-# acc" of the table for the regularised variants.)
+# Dropout active and on augmented images, so it sits below the clean
+# "train" column of the table for the regularised variants.)
 
 fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True)
 for ax, row in zip(axes.flat, rows, strict=False):
@@ -766,7 +765,7 @@ plt.show()
 # numbers at least as good. One that is too strong for the budget narrows the
 # gap from the other side: the training accuracy falls, and the validation
 # accuracy with it (underfitting). Each variant against the baseline, in
-# percentage points (pts) for the accuracies:
+# percentage points (pts) for the gap and the accuracies:
 
 
 def points(fraction: float) -> str:
@@ -774,16 +773,32 @@ def points(fraction: float) -> str:
 
 
 base = results["baseline"]
-for name, row in results.items():
-    if name == "baseline":
-        continue
-    print(
-        f"{name:<15} gap {row['gap']:4.1f} pts (baseline {base['gap']:.1f}) | "
-        f"train acc {points(row['train_acc'] - base['train_acc'])}, "
-        f"test acc {points(row['test_acc'] - base['test_acc'])}, "
-        f"val loss {row['val_loss'] - base['val_loss']:+.3f}, "
-        f"weight norm {row['weight_norm'] - base['weight_norm']:+.1f}"
+changes = [
+    {
+        "variant": name,
+        "gap": row["gap"] - base["gap"],
+        "train": 100 * (row["train_acc"] - base["train_acc"]),
+        "test": 100 * (row["test_acc"] - base["test_acc"]),
+        "val_loss": row["val_loss"] - base["val_loss"],
+        "weight_norm": row["weight_norm"] - base["weight_norm"],
+    }
+    for name, row in results.items()
+    if name != "baseline"
+]
+print(f"change from the baseline (its gap: {base['gap']:.1f} pts)")
+print(
+    format_table(
+        changes,
+        [
+            ("variant", "variant"),
+            ("gap", "gap", "+.1f"),
+            ("train", "train", "+.1f"),
+            ("test", "test", "+.1f"),
+            ("val_loss", "val loss", "+.3f"),
+            ("weight_norm", "w norm", "+.1f"),
+        ],
     )
+)
 
 # %%
 # ## 12. How big is the noise?
@@ -920,7 +935,7 @@ print(
 )
 
 # %%
-# Compare the "train acc" column: if $p = 0.5$ lowers the training accuracy
+# Compare the "train" column: if $p = 0.5$ lowers the training accuracy
 # a lot while the test accuracy does not rise, the network is underfitting
 # within this budget, and stronger Dropout would need more epochs to pay
 # off.

@@ -773,23 +773,21 @@ for name, model in models.items():
     }
 
 header = (
-    f"{'model':<18} {'conv':>4} {'parameters':>10} {'MACs/image':>11} {'s/epoch':>8} "
-    f"{'train acc':>9} {'val acc':>8} {'test acc':>8} {'gap':>6}"
+    f"{'model':<16} {'conv':>4} {'params':>8} {'MACs':>6} {'s/epoch':>7} "
+    f"{'train':>6} {'val':>6} {'test':>6} {'gap':>5}"
 )
 print(header)
 print("-" * len(header))
 for name, r in results.items():
     gap = 100 * (r["train acc"] - r["test acc"])
     print(
-        f"{name:<18} {r['conv layers']:>4} {r['parameters']:>10,} {r['macs'] / 1e6:>10.1f}M "
-        f"{r['seconds per epoch']:>8.1f} {r['train acc']:>9.1%} {r['val acc']:>8.1%} "
-        f"{r['test acc']:>8.1%} {gap:>5.1f}p"
+        f"{name:<16} {r['conv layers']:>4} {r['parameters']:>8,} {r['macs'] / 1e6:>5.1f}M "
+        f"{r['seconds per epoch']:>7.1f} {r['train acc']:>6.1%} {r['val acc']:>6.1%} "
+        f"{r['test acc']:>6.1%} {gap:>5.1f}"
     )
-print(
-    f"({n_train:,} training images, {epochs} epochs, batch {batch_size}, on {device}; "
-    "'conv' counts every Conv2d, 1×1 projections included; gap = train - test accuracy "
-    "in percentage points)"
-)
+print(f"{n_train:,} training images, {epochs} epochs, batch {batch_size}, on {device}.")
+print("conv: every Conv2d, 1×1 projections included; MACs: multiply-adds per image;")
+print("train, val, test: accuracies; gap: train - test accuracy, in percentage points.")
 
 # %%
 # The curves show how each model got there. Solid lines are validation,

@@ -103,6 +103,18 @@ def test_changed_key_trains_again_and_keeps_the_old_entry(fresh: Path, capsys) -
     assert back["cache_hit"] is True  # the first entry was not lost
 
 
+def test_a_changed_nested_key_names_only_the_values_that_changed(capsys) -> None:
+    data = {"set": "CIFAR-10", "samples": 1_200, "fingerprint": "f" * 64}
+    trained_model("tiny", build, train, key={"data": data, "recipe": {"epochs": 3}})
+    _out(capsys)
+    bigger = {**data, "samples": 50_000}
+    _, info = trained_model("tiny", build, train, key={"data": bigger, "recipe": {"epochs": 10}})
+    assert info["reason"].endswith(
+        "key['data']['samples'] 1200 -> 50000; key['recipe']['epochs'] 3 -> 10"
+    )
+    assert "fingerprint" not in _out(capsys)
+
+
 def test_changed_training_code_trains_again(fresh: Path, capsys) -> None:
     trained_model("tiny", build, train, key={"epochs": 1})
     _out(capsys)
