@@ -292,7 +292,7 @@ def load_split(val_size: int = 5_000, limit: int | None = None, seed: int = 0) -
     """
     train_set = data.load_cifar10(train=True, limit=limit)
     test_set = data.load_cifar10(train=False, limit=None if limit is None else limit // 5)
-    images, labels = _as_tensors(train_set)
+    images, labels = data.cifar10_as_tensors(train_set)
     if not 0 < val_size < len(images):
         raise ValueError(f"val_size must be between 1 and {len(images) - 1}, not {val_size}")
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
@@ -300,7 +300,7 @@ def load_split(val_size: int = 5_000, limit: int | None = None, seed: int = 0) -
     return CifarSplit(
         train=(images[train_idx], labels[train_idx]),
         val=(images[val_idx], labels[val_idx]),
-        test=_as_tensors(test_set),
+        test=data.cifar10_as_tensors(test_set),
         identity={
             "train": train_set.identity,
             "test": test_set.identity,
@@ -308,11 +308,6 @@ def load_split(val_size: int = 5_000, limit: int | None = None, seed: int = 0) -
             "seed": seed,
         },
     )
-
-
-def _as_tensors(dataset: data.CIFAR10Dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
-    return images, torch.as_tensor(dataset.targets, dtype=torch.int64)
 
 
 def trained_cifar_net(

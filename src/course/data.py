@@ -351,7 +351,34 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
 # --------------------------------------------------------------------------- datasets
 
 
-class MNISTDataset(tv_datasets.MNIST):
+class _FromArrays:
+    """What :class:`MNISTDataset` and :class:`CIFAR10Dataset` add to torchvision's classes:
+    they are built from arrays already in memory (no download, no file reading of their
+    own), and their repr says where the arrays came from (``.source``)."""
+
+    source: str
+
+    def _fill(
+        self,
+        root: str | Path,
+        train: bool,
+        data: Any,
+        targets: Any,
+        transform: Callable | None,
+        target_transform: Callable | None,
+    ) -> None:
+        tv_datasets.VisionDataset.__init__(
+            self, str(root), transform=transform, target_transform=target_transform
+        )
+        self.train = train
+        self.data = data
+        self.targets = targets
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}\nSource: {self.source}"
+
+
+class MNISTDataset(_FromArrays, tv_datasets.MNIST):
     """torchvision's ``MNIST`` built from arrays already read: same attributes, same items.
 
     ``.source`` says where the data came from, ``.synthetic`` whether it is a generated
@@ -372,12 +399,7 @@ class MNISTDataset(tv_datasets.MNIST):
         synthetic: bool = False,
         identity: dict | None = None,
     ) -> None:
-        tv_datasets.VisionDataset.__init__(
-            self, str(root), transform=transform, target_transform=target_transform
-        )
-        self.train = train
-        self.data = data
-        self.targets = targets
+        self._fill(root, train, data, targets, transform, target_transform)
         self.source = source
         self.synthetic = synthetic
         self.identity = identity or {}
@@ -386,11 +408,8 @@ class MNISTDataset(tv_datasets.MNIST):
     def raw_folder(self) -> str:
         return os.path.join(self.root, "MNIST", "raw")
 
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}\nSource: {self.source}"
 
-
-class CIFAR10Dataset(tv_datasets.CIFAR10):
+class CIFAR10Dataset(_FromArrays, tv_datasets.CIFAR10):
     """torchvision's ``CIFAR10`` built from arrays already decoded: same attributes and items.
 
     ``.data`` is uint8 N x 32 x 32 x 3 (NumPy), ``.targets`` a list of ints; ``.source``,
@@ -410,20 +429,12 @@ class CIFAR10Dataset(tv_datasets.CIFAR10):
         synthetic: bool = False,
         identity: dict | None = None,
     ) -> None:
-        tv_datasets.VisionDataset.__init__(
-            self, str(root), transform=transform, target_transform=target_transform
-        )
-        self.train = train
-        self.data = data
-        self.targets = targets
+        self._fill(root, train, data, targets, transform, target_transform)
         self.classes = list(CIFAR10_CLASSES)
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
         self.source = source
         self.synthetic = synthetic
         self.identity = identity or {}
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}\nSource: {self.source}"
 
 
 class SST2Dataset(Dataset):
@@ -911,7 +922,14 @@ def cifar10_tensors(
     For fast training loops (Day 14): move both to the device once, then convert a batch
     with ``images.float().div(255)`` and normalise there.
     """
-    dataset = load_cifar10(train, limit=limit, allow_synthetic=allow_synthetic)
+    return cifar10_as_tensors(load_cifar10(train, limit=limit, allow_synthetic=allow_synthetic))
+
+
+def cifar10_as_tensors(dataset: CIFAR10Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """A loaded CIFAR-10 dataset as uint8 images N x 3 x 32 x 32 and int64 labels.
+
+    For callers that also need the dataset itself, e.g. its ``.identity`` (Day 14).
+    """
     images = torch.from_numpy(np.ascontiguousarray(dataset.data)).permute(0, 3, 1, 2)
     return images.contiguous(), torch.as_tensor(dataset.targets, dtype=torch.int64)
 
