@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader, TensorDataset, random_split
 from tqdm import tqdm
 
 import course
-from course.data import load_mnist
+from course.data.mnist import load_mnist
 
 course.seed_everything(0)
 device = course.choose_device()

@@ -49,7 +49,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import course
-from course.data import load_mnist
+from course.data.mnist import load_mnist
 from course.fit import evaluate, fit
 
 course.seed_everything(0)

@@ -42,7 +42,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision import transforms
 
 import course
-from course.data import load_mnist
+from course.data.mnist import load_mnist
 from course.fit import evaluate, fit, predict
 from course.plots import plot_curves
 

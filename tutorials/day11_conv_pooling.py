@@ -41,7 +41,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import course
-from course.data import load_cifar10, load_mnist
+from course.data.cifar10 import load_cifar10
+from course.data.mnist import load_mnist
 from course.fit import evaluate, fit
 from course.plots import plot_curves
 

@@ -48,7 +48,8 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision.transforms import v2
 
 import course
-from course.data import CIFAR10_CLASSES, cifar10_tensors, load_mnist
+from course.data.cifar10 import CIFAR10_CLASSES, cifar10_tensors
+from course.data.mnist import load_mnist
 from course.experiments import compare, format_table, plot_runs
 from course.fit import evaluate, fit
 

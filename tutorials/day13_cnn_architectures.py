@@ -49,7 +49,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from torch import nn
 
 import course
-from course.data import CIFAR10_CLASSES, cifar10_tensors
+from course.data.cifar10 import CIFAR10_CLASSES, cifar10_tensors
 from course.fit import evaluate, fit
 
 course.seed_everything(0)

@@ -47,7 +47,7 @@ from torchvision.transforms import v2
 
 import course
 import course.cifar
-from course.data import CIFAR10_CLASSES, load_cifar10
+from course.data.cifar10 import CIFAR10_CLASSES, load_cifar10
 from course.plots import plot_curves
 
 course.seed_everything(0)
@@ -66,7 +66,7 @@ print(f"CPU threads: {torch.get_num_threads()}")
 # (Day 8 explains why).
 #
 # `course.cifar.default_split()` returns the three sets as **uint8 tensors**
-# of shape `N×3×32×32`, decoded once and cached on disk by `course.data`.
+# of shape `N×3×32×32`, decoded once and cached on disk by `course.data.cifar10`.
 # Days 16, 19 and 21 use the same function, so they see the same split.
 
 split = course.cifar.default_split()

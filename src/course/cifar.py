@@ -28,10 +28,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course import data, profile
+from course import profile
+from course.data import cifar10
 from course.model_cache import trained_model
 
-CLASSES: tuple[str, ...] = tuple(data.CIFAR10_CLASSES)
+CLASSES: tuple[str, ...] = tuple(cifar10.CIFAR10_CLASSES)
 
 
 def channel_stats(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -290,9 +291,9 @@ def load_split(val_size: int = 5_000, limit: int | None = None, seed: int = 0) -
     sets of ``len - val_size`` and ``val_size`` images, plus the test set. ``limit`` takes a
     class-balanced subset of each official set first (smoke runs). Defined in Day 14.
     """
-    train_set = data.load_cifar10(train=True, limit=limit)
-    test_set = data.load_cifar10(train=False, limit=None if limit is None else limit // 5)
-    images, labels = data.cifar10_as_tensors(train_set)
+    train_set = cifar10.load_cifar10(train=True, limit=limit)
+    test_set = cifar10.load_cifar10(train=False, limit=None if limit is None else limit // 5)
+    images, labels = cifar10.cifar10_as_tensors(train_set)
     if not 0 < val_size < len(images):
         raise ValueError(f"val_size must be between 1 and {len(images) - 1}, not {val_size}")
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
@@ -300,7 +301,7 @@ def load_split(val_size: int = 5_000, limit: int | None = None, seed: int = 0) -
     return CifarSplit(
         train=(images[train_idx], labels[train_idx]),
         val=(images[val_idx], labels[val_idx]),
-        test=data.cifar10_as_tensors(test_set),
+        test=cifar10.cifar10_as_tensors(test_set),
         identity={
             "train": train_set.identity,
             "test": test_set.identity,

@@ -15,7 +15,7 @@ Tensors and datasets that ``train`` reads are *not* hashed: describe them in ``k
 So that Day 16 gets the model Day 14 cached, both must pass the same ``key`` and the same
 code (best: import ``build`` and ``train`` from one place).
 
-Each entry is one file ``<name>-<key>.pt`` in ``course.data.cache_dir() / "models"``
+Each entry is one file ``<name>-<key>.pt`` in ``course.store.cache_dir() / "models"``
 (inside a checkout: ``build/cache/data/models``), written atomically and loaded with
 ``torch.load(weights_only=True)``. A damaged file, or one whose weights checksum or key
 does not match, is trained again, with a line saying why.
@@ -43,7 +43,8 @@ import torch
 import torchvision
 from torch import nn
 
-from course import data, profile
+from course import profile
+from course.data import store
 
 FORMAT = 1
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}")
@@ -342,7 +343,7 @@ def _exclusive(lock_path: Path, name: str) -> Iterator[None]:
 
 def _save_atomic(payload: dict, path: Path) -> bool:
     """torch.save through the data layer's atomic writer; False if it could not be written."""
-    return data._write_atomic(path, lambda fh: torch.save(payload, fh))
+    return store.write_atomic(path, lambda fh: torch.save(payload, fh))
 
 
 # --------------------------------------------------------------------------- the helper
@@ -369,7 +370,7 @@ def trained_model(
         raise ValueError(f"name must be letters, digits, '_', '.' or '-', not {name!r}")
     parts = _key_parts(name, build, train, key)
     digest = _key_digest(parts)
-    folder = Path(cache_dir) if cache_dir is not None else data.cache_dir() / "models"
+    folder = Path(cache_dir) if cache_dir is not None else store.cache_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}-{digest[:16]}.pt"
 

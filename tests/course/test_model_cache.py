@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from course import data as course_data
+from course.data import store as course_data
 from course import model_cache
 from course.model_cache import trained_model
 
@@ -211,7 +211,7 @@ def test_default_cache_is_build_cache_and_the_source_tree_is_untouched(
     (checkout / "src").mkdir()
     (checkout / "pyproject.toml").write_text("[project]\n")
     monkeypatch.delenv("COURSE_CACHE_DIR")
-    monkeypatch.setattr(course_data, "_repo_root", lambda: checkout)
+    monkeypatch.setattr(course_data, "repo_root", lambda: checkout)
     started = time.time() - 1
     _, info = trained_model("tiny", build, train, key={})
     assert Path(info["path"]).parent == checkout / "build" / "cache" / "data" / "models"
