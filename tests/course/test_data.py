@@ -302,9 +302,7 @@ def test_mnist_wrong_checksum_names_the_file(mnist: dict, monkeypatch: pytest.Mo
     load_mnist(train=False)  # the other split is fine
 
 
-def test_mnist_truncated_file_names_the_file(
-    mnist: dict, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_mnist_truncated_file_names_the_file(mnist: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     path = mnist["raw"] / "t10k-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(DataError, match="Checksum mismatch for MNIST/raw/t10k-images-idx3-ubyte"):
@@ -490,7 +488,9 @@ def test_cifar10_limit_gives_the_same_subset_with_or_without_the_cache(
     make_cifar_pngs(env.data, "train", per_class=3)
     decoded: list[int] = []
     real_decode = cifar10_module._decode_pngs
-    monkeypatch.setattr(cifar10_module, "_decode_pngs", lambda p: decoded.append(len(p)) or real_decode(p))
+    monkeypatch.setattr(
+        cifar10_module, "_decode_pngs", lambda p: decoded.append(len(p)) or real_decode(p)
+    )
     small = load_cifar10(train=True, limit=10)
     assert decoded == [10]  # only the subset is decoded, and not cached
     assert "not cached" in last_line(capsys)

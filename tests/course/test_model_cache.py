@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from course.data import store as course_data
 from course import model_cache
+from course.data import store as course_data
 from course.model_cache import trained_model
 
 REPO = Path(__file__).resolve().parents[2]
