@@ -43,15 +43,24 @@ def write_lesson(folder: Path, name: str, body: str) -> Path:
 
 
 @pytest.fixture
-def tiny(tmp_path: Path):
-    """A tutorials folder with two tiny lessons, a helper folder and a fresh build folder."""
+def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A tutorials folder with two tiny lessons, a helper package and a fresh build folder.
+
+    The helper package ``helpers`` (importable by the lessons' kernels) has ``util`` and
+    ``other``; only Day 1 imports a helper (``from helpers.util import X``).
+    """
     tutorials = tmp_path / "tutorials"
     tutorials.mkdir()
     for day in (1, 2):
         write_lesson(tutorials, f"day0{day}_tiny", TINY_LESSON.format(day=day))
-    helpers = tmp_path / "helpers"
-    helpers.mkdir()
+    day1 = tutorials / "day01_tiny.py"
+    day1.write_text(day1.read_text() + "\nfrom helpers.util import X\nprint('X', X)\n")
+    helpers = tmp_path / "src" / "helpers"
+    helpers.mkdir(parents=True)
+    (helpers / "__init__.py").write_text('"""Tiny helpers."""\n', encoding="utf-8")
     (helpers / "util.py").write_text("X = 1\n", encoding="utf-8")
+    (helpers / "other.py").write_text("Y = 1\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(helpers.parent))
     config = Config(
         tutorials_dir=tutorials,
         helpers_dir=helpers,
@@ -64,6 +73,15 @@ def tiny(tmp_path: Path):
 
 def quiet(_msg: str) -> None:
     pass
+
+
+def newest_notebook(config: Config, name: str):
+    """The executed notebook of a lesson's newest good cache entry."""
+    from site_builder import cache
+
+    found = cache.Entry(config, name).load_any()
+    assert found is not None, f"{name} has no good cache entry"
+    return found[0]
 
 
 @pytest.fixture(scope="session")

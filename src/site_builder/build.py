@@ -12,8 +12,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from site_builder import cache, execute, lesson
+from site_builder import cache, execute, lesson, shards
 from site_builder.config import Config
+from site_builder.deps import DependencyError
 
 
 @dataclass
@@ -43,7 +44,7 @@ def _kernel_env(config: Config, jobs: int) -> dict[str, str]:
     }
 
 
-def execute_one(config: Config, path: Path, key: str, jobs: int = 1) -> Outcome:
+def execute_one(config: Config, path: Path, inputs: dict, jobs: int = 1) -> Outcome:
     """Run one lesson and store it in the cache; a failure leaves the cache untouched."""
     name = path.stem
     failure_file = config.failures_dir / f"{name}.txt"
@@ -70,7 +71,8 @@ def execute_one(config: Config, path: Path, key: str, jobs: int = 1) -> Outcome:
         "profile": config.profile,
         "duration_s": round(result.duration_s, 2),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "key": key,
+        "key": cache.key_of(inputs),
+        "inputs": inputs,
         **result.environment,
     }
     cache.Entry(config, name).store(result.notebook, record)
@@ -84,42 +86,57 @@ def build_lessons(
     *,
     jobs: int = 1,
     force: bool = False,
+    shard: shards.Shard | None = None,
     log: Callable[[str], None] = print,
     summary: bool = True,
 ) -> list[Outcome]:
-    """Execute what is stale, reuse what is cached; return one outcome per lesson."""
+    """Execute what is stale, reuse what is cached; return one outcome per lesson.
+
+    With ``shard``, only that shard's share of the lessons (balanced by their recorded
+    durations, see :mod:`site_builder.shards`) is considered.
+    """
     if names:
         paths = [lesson.find(config.tutorials_dir, n) for n in names]
     else:
         paths = lesson.discover(config.tutorials_dir)
-    shared = cache.key_inputs(config)
+    if shard is not None:
+        paths = shards.select(config, paths, shard)
+        log(f"Shard {shard}: {', '.join(p.stem for p in paths) or 'no lessons'}")
+    keys = cache.Keys(config)
     outcomes: dict[str, Outcome] = {}
-    stale: list[tuple[Path, str]] = []
+    stale: list[tuple[Path, dict]] = []
     for path in paths:
-        key = cache.lesson_key(path, shared)
-        hit = None if force else cache.Entry(config, path.stem).load(key)
+        try:
+            inputs = keys.inputs(path)
+        except DependencyError as err:
+            outcomes[path.stem] = Outcome(path.stem, "failed", cache_hit=False, error=str(err))
+            log(f"  FAILED   {path.stem}: {err}")
+            continue
+        hit = None if force else cache.Entry(config, path.stem).load(cache.key_of(inputs))
         if hit is not None:
             outcomes[path.stem] = Outcome(path.stem, "ok", cache_hit=True, record=hit[1])
             log(f"  cached   {path.stem}")
         else:
-            stale.append((path, key))
+            stale.append((path, inputs))
 
     if stale:
         log(f"Running {len(stale)} lesson(s) in the {config.profile!r} profile, {jobs} at a time")
     if jobs > 1 and len(stale) > 1:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(execute_one, config, p, k, jobs) for p, k in stale]
+            futures = [pool.submit(execute_one, config, p, i, jobs) for p, i in stale]
             for future in futures:
                 _report(future.result(), outcomes, log)
     else:
-        for path, key in stale:
+        for path, inputs in stale:
             log(f"  running  {path.stem} ...")
-            _report(execute_one(config, path, key), outcomes, log)
+            _report(execute_one(config, path, inputs), outcomes, log)
 
     ordered = [outcomes[p.stem] for p in paths]
     if summary:
-        _write_summary(config, ordered)
+        _write_summary(config, ordered, shard)
+        if shard is None and not names:
+            shards.write_durations(config, [asdict(o) for o in ordered])
     return ordered
 
 
@@ -131,22 +148,38 @@ def _report(outcome: Outcome, outcomes: dict[str, Outcome], log: Callable[[str],
         log(f"  FAILED   {outcome.name}")
 
 
-def _write_summary(config: Config, outcomes: list[Outcome]) -> None:
-    config.build_dir.mkdir(parents=True, exist_ok=True)
+def _write_summary(config: Config, outcomes: list[Outcome], shard=None) -> None:
+    """What this build executed or reused: the record mkdocs renders from."""
     summary = {
         "profile": config.profile,
+        "shard": None if shard is None else str(shard),
         "status": "ok" if all(o.status == "ok" for o in outcomes) else "failed",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "lessons": [asdict(o) for o in outcomes],
     }
-    path = summary_path(config)
+    path = summary_path(config) if shard is None else shards.manifest_path(config, shard)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     tmp.replace(path)
 
 
 def summary_path(config: Config) -> Path:
-    return config.build_dir / f"last-build-{config.profile}.json"
+    """In a folder of its own: `serve` has mkdocs watch it, and nothing else is written there."""
+    return config.build_dir / "summary" / f"last-build-{config.profile}.json"
+
+
+def read_summary(config: Config) -> dict:
+    """The last build's summary; ValueError saying what to run when there is none."""
+    path = summary_path(config)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ValueError(
+            f"No lesson build to render ({path.name} is missing or unreadable in the build "
+            "folder). mkdocs only renders what the executor produced: run "
+            "`python -m site_builder build` (or `nox -s build`), not `mkdocs build` alone."
+        ) from err
 
 
 def raise_for_failures(outcomes: list[Outcome]) -> None:

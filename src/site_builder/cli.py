@@ -7,14 +7,18 @@ The nox sessions call these commands; they work without nox too
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
-from site_builder import build, cache, deploy, lesson
+from site_builder import build, cache, deploy, lesson, shards
 from site_builder.config import PROFILES, ROOT, Config
+from site_builder.deps import DependencyError
 
 
 def _config(args) -> Config:
@@ -51,32 +55,60 @@ def _site_state_path(config: Config) -> Path:
 def cmd_build(args) -> int:
     config = _config(args)
     _check_data_dir()
-    outcomes = build.build_lessons(config, args.lessons or None, jobs=args.jobs, force=args.force)
-    state = {
-        "profile": config.profile,
-        "site_dir": None,
-        "status": "failed",
-        "commit": deploy.git(ROOT, "rev-parse", "HEAD"),
-    }
+    shard = shards.parse(args.shard) if args.shard else None
+    outcomes = build.build_lessons(
+        config, args.lessons or None, jobs=args.jobs, force=args.force, shard=shard
+    )
     try:
         build.raise_for_failures(outcomes)
     except build.BuildFailed as err:
-        _write_json(_site_state_path(config), state)
+        _write_json(_site_state_path(config), _site_state(config, "failed"))
         print(f"\nBUILD FAILED\n\n{err}", file=sys.stderr)
         return 1
+    if shard is not None:
+        print(f"Shard {shard} done; build the site with `assemble --shards {shard.count}`.")
+        return 0
     if args.no_site:
         return 0
-    site_dir = Path(args.site_dir).resolve()
+    return _render(config, Path(args.site_dir).resolve())
+
+
+def cmd_assemble(args) -> int:
+    """Merge the shards' manifests into one build summary, then render the site."""
+    config = _config(args)
+    summary = shards.assemble(config, args.shards)
+    path = build.summary_path(config)
+    _write_json(path, summary)
+    shards.write_durations(config, summary["lessons"])
+    failed = [row["name"] for row in summary["lessons"] if row["status"] != "ok"]
+    if failed:
+        _write_json(_site_state_path(config), _site_state(config, "failed"))
+        print(f"BUILD FAILED: {', '.join(failed)} failed in their shard.", file=sys.stderr)
+        return 1
+    return _render(config, Path(args.site_dir).resolve())
+
+
+def _site_state(config: Config, status: str, site_dir: Path | None = None) -> dict:
+    return {
+        "profile": config.profile,
+        "site_dir": None if site_dir is None else str(site_dir),
+        "status": status,
+        "commit": deploy.git(ROOT, "rev-parse", "HEAD"),
+    }
+
+
+def _render(config: Config, site_dir: Path) -> int:
+    """mkdocs renders what the executor produced (the build summary); it executes nothing."""
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
         cwd=ROOT,
         env=_mkdocs_env(config),
         check=False,
     )
-    if result.returncode == 0:
-        state.update(status="ok", site_dir=str(site_dir))
+    ok = result.returncode == 0
+    _write_json(_site_state_path(config), _site_state(config, "ok" if ok else "failed", site_dir))
+    if ok:
         print(f"Site built in {site_dir}")
-    _write_json(_site_state_path(config), state)
     return result.returncode
 
 
@@ -91,41 +123,85 @@ def cmd_lesson(args) -> int:
     if outcome.status != "ok":
         print(f"\nLESSON FAILED\n\n{outcome.error}", file=sys.stderr)
         return 1
-    entry = cache.Entry(config, outcome.name)
     rec = outcome.record
     print(
         f"{outcome.name}: ok ({'cached' if outcome.cache_hit else 'executed'}), "
         f"{rec['duration_s']:.1f} s on {rec.get('device', '?')}, profile {config.profile}"
     )
-    print(f"Executed notebook: {entry.notebook_path}")
+    print(f"Executed notebook: {cache.Entry(config, outcome.name).notebook_path(rec['key'])}")
     print(f"Working directory: {config.work_dir / outcome.name}")
     return 0
 
 
 def cmd_list(args) -> int:
+    """Each lesson: up to date, or stale and why (which of its inputs changed)."""
     config = _config(args)
-    shared = cache.key_inputs(config)
+    keys = cache.Keys(config)
     for path in lesson.discover(config.tutorials_dir):
         entry = cache.Entry(config, path.stem)
-        good = entry.load_any()
-        if good is None:
+        try:
+            inputs = keys.inputs(path)
+        except DependencyError as err:
+            print(f"{path.stem:32} broken: {err}")
+            continue
+        current = entry.load(cache.key_of(inputs))
+        newest = entry.load_any()
+        if current is not None:
+            state = f"up to date ({current[1]['duration_s']:.1f} s)"
+        elif newest is None:
             state = "not run"
-        elif good[1]["key"] == cache.lesson_key(path, shared):
-            state = f"up to date ({good[1]['duration_s']:.1f} s)"
         else:
-            state = "stale"
+            state = "stale: " + "; ".join(cache.changes(newest[1].get("inputs"), inputs))
         print(f"{path.stem:32} {state}")
     return 0
 
 
 def cmd_serve(args) -> int:
+    """Live preview: this process executes (now, and whenever a lesson or helper file
+    changes); mkdocs only re-renders, when the build summary changes."""
     config = _config(args)
     _check_data_dir()
+
+    def rebuild() -> None:
+        build.build_lessons(config, jobs=args.jobs)
+
+    rebuild()
+    watcher = threading.Thread(
+        target=_watch_sources, args=(config, rebuild), name="lesson-watcher", daemon=True
+    )
+    watcher.start()
     return subprocess.call(
-        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", args.dev_addr],
+        [
+            *(sys.executable, "-m", "mkdocs", "serve", "--dev-addr", args.dev_addr),
+            *("--watch", str(build.summary_path(config).parent)),
+        ],
         cwd=ROOT,
         env=_mkdocs_env(config),
     )
+
+
+def _source_state(config: Config) -> dict[str, tuple[int, int]]:
+    state = {}
+    for folder in (config.tutorials_dir, config.helpers_dir):
+        for path in folder.rglob("*.py"):
+            with contextlib.suppress(OSError):
+                stat = path.stat()
+                state[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    return state
+
+
+def _watch_sources(config: Config, rebuild, interval_s: float = 1.0) -> None:
+    """Poll the lessons and helpers; on a change, run the build (cached lessons cost a hash)."""
+    seen = _source_state(config)
+    while True:
+        time.sleep(interval_s)
+        now = _source_state(config)
+        if now != seen:
+            seen = now
+            try:
+                rebuild()
+            except (lesson.LessonError, ValueError) as err:  # a half-saved file: say so, go on
+                print(err, file=sys.stderr)
 
 
 def cmd_deploy(args) -> int:
@@ -179,8 +255,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", "-j", type=int, default=1, help="lessons run at once")
     p.add_argument("--force", action="store_true", help="ignore the cache")
     p.add_argument("--no-site", action="store_true", help="execute only, no mkdocs build")
+    p.add_argument("--shard", metavar="K/N", help="execute only shard K of N (then: assemble)")
     p.add_argument("--site-dir", default=str(ROOT / "site"))
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("assemble", help="merge N shard builds, then build the site")
+    common(p)
+    p.add_argument("--shards", type=int, required=True, metavar="N", help="how many shards")
+    p.add_argument("--site-dir", default=str(ROOT / "site"))
+    p.set_defaults(func=cmd_assemble)
 
     p = sub.add_parser("lesson", help="run one lesson and print where its notebook went")
     common(p)
@@ -195,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="live preview; edited lessons re-run on save")
     common(p)
     p.add_argument("--dev-addr", default="127.0.0.1:8000")
+    p.add_argument("--jobs", "-j", type=int, default=1, help="lessons run at once")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("deploy", help="publish site/ to a gh-pages branch")
@@ -208,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (lesson.LessonError, ValueError) as err:
+    except (lesson.LessonError, ValueError) as err:  # DependencyError is a ValueError
         print(err, file=sys.stderr)
         return 2
 

@@ -1,16 +1,15 @@
 """MkDocs hooks: lessons become pages without a generated file ever entering docs/.
 
-Loaded through ``hooks:`` in mkdocs.yml. On every build (and every live-preview
-rebuild) the hooks bring the executed notebooks up to date (cached lessons cost
-a hash each), add the page notebooks, figures and downloads as generated files,
+Loaded through ``hooks:`` in mkdocs.yml. The hooks execute nothing: the site builder's
+``build`` (or ``assemble``, or ``serve``) runs the lessons first and writes a build
+summary; on every build and live-preview rebuild the hooks read that summary, add each
+lesson's executed notebook (as the page), figures and downloads as generated files,
 build the navigation from the lessons, and post-process the rendered HTML.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -49,42 +48,31 @@ def on_config(config):
     return config
 
 
-def _cache_hits_from_cli(course: Config) -> dict[str, tuple[str, bool]]:
-    """{lesson: (key, cache hit)} as the `build` command saw them just before mkdocs ran."""
-    try:
-        summary = json.loads(build.summary_path(course).read_text(encoding="utf-8"))
-        return {
-            row["name"]: (row["record"]["key"], row["cache_hit"])
-            for row in summary["lessons"]
-            if row.get("record")
-        }
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-
-
 @event_priority(100)  # before mkdocs-jupyter wraps notebook files
 def on_files(files: Files, config) -> Files:
     course: Config = _state["course"]
     lessons = _state["lessons"]
-    serving = _state["command"] == "serve"
-    outcomes = build.build_lessons(
-        course, jobs=int(os.environ.get("COURSE_JOBS", "1")), log=_log_progress, summary=False
-    )
-    failed = [o for o in outcomes if o.status != "ok"]
-    if failed and not serving:
-        try:
-            build.raise_for_failures(outcomes)
-        except build.BuildFailed as err:
-            raise PluginError(str(err)) from err
-    for o in failed:
-        log.error("%s", o.error)
+    try:
+        summary = build.read_summary(course)
+    except ValueError as err:
+        raise PluginError(str(err)) from err
+    ran = {row["name"]: row for row in summary["lessons"]}
+    failed = [row for row in summary["lessons"] if row["status"] != "ok"]
+    if failed and _state["command"] != "serve":
+        names = ", ".join(row["name"] for row in failed)
+        raise PluginError(f"The last build failed ({names}); fix it and build again.")
+    for row in failed:
+        log.error("%s", row["error"])
 
-    cli = _cache_hits_from_cli(course)
     rows, cards, known = [], [], {les.name for les in lessons}
     notebooks, scripts = [], []
-    for les, outcome in zip(lessons, outcomes, strict=True):
+    for les in lessons:
+        row = ran.get(les.name)
         entry = cache.Entry(course, les.name)
-        good = entry.load_any()
+        record = (row or {}).get("record")
+        good = entry.load(record["key"]) if row and row["status"] == "ok" and record else None
+        current = good is not None
+        good = good or entry.load_any()  # failed or not in this build: its last good run
         if good is None:
             log.error("%s has never run successfully; it has no page yet.", les.name)
             continue
@@ -94,8 +82,8 @@ def on_files(files: Files, config) -> Files:
             les.name,
             nb,
             record,
-            (entry.notebook_path, les.path),
-            stale=outcome.status != "ok",
+            (entry.notebook_path(record["key"]), les.path),
+            stale=not current,
         )
         for path in [bundle.notebook, *bundle.images, *bundle.downloads]:
             _add(files, config, course.pages_dir, path)
@@ -115,12 +103,9 @@ def on_files(files: Files, config) -> Files:
             card["alt"] = f"A plot from {les.title}"
             _add(files, config, course.pages_dir, card["thumbnail"])
         cards.append(card)
-        hit = outcome.cache_hit
-        if hit and les.name in cli and cli[les.name][0] == record.get("key"):
-            hit = cli[les.name][1]
-        rows.append(
-            {"name": les.name, "status": outcome.status, "cache_hit": hit, "record": record}
-        )
+        status = row["status"] if row else "not in this build"
+        hit = bool(row and row["cache_hit"])
+        rows.append({"name": les.name, "status": status, "cache_hit": hit, "record": record})
     _state["known"] = known
     _state["published"] = {
         les.day: les.name for les in lessons if les.name in {r["name"] for r in rows}
@@ -140,11 +125,6 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
             "<!-- curriculum -->", pages.curriculum_markdown(_state.get("published", {}))
         )
     return markdown
-
-
-def _log_progress(line: str) -> None:
-    """Executions are news (INFO); cache hits are not (DEBUG)."""
-    (log.debug if line.lstrip().startswith("cached") else log.info)(line.strip())
 
 
 def _add(files: Files, config, root: Path, path: Path) -> None:

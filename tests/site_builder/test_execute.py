@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import nbformat
-from conftest import TINY_LESSON, quiet, write_lesson
+from conftest import TINY_LESSON, newest_notebook, quiet, write_lesson
 
 from site_builder import build, cache
 
@@ -80,7 +79,7 @@ def test_parallel_run_equals_serial_run(tiny):
     assert [o.status for o in serial] == [o.status for o in parallel] == ["ok"] * 3
 
     def outputs(config, name):
-        nb = nbformat.read(cache.Entry(config, name).notebook_path, as_version=4)
+        nb = newest_notebook(config, name)
         return [(c.source, c.get("outputs")) for c in nb.cells]
 
     for o in serial:
