@@ -50,21 +50,19 @@ def durations_path(config: Config) -> Path:
 
 
 def durations(config: Config, names: list[str]) -> dict[str, float]:
-    """Seconds per lesson for planning: the durations file, else run records, else default."""
+    """Seconds per lesson for planning: the durations file, else the profile's default.
+
+    Only the file counts (not the run records a shard has just written), so shards that
+    run one after another in the same build folder still plan alike.
+    """
     try:
         known = json.loads(durations_path(config).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         known = {}
-    from site_builder.cache import Entry
-
-    result = {}
-    for name in names:
-        seconds = known.get(name)
-        if not isinstance(seconds, int | float):
-            newest = Entry(config, name).load_any()
-            seconds = newest[1].get("duration_s") if newest else None
-        result[name] = float(seconds) if seconds else DEFAULT_S[config.profile]
-    return result
+    default = DEFAULT_S[config.profile]
+    return {
+        n: float(known[n]) if isinstance(known.get(n), int | float) else default for n in names
+    }
 
 
 def plan(seconds: dict[str, float], count: int) -> list[list[str]]:
