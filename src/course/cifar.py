@@ -20,6 +20,7 @@ The recipe, and why each part is there:
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -303,8 +304,10 @@ def load_split(val_size: int = 5_000, limit: int | None = None, seed: int = 0) -
         val=(images[val_idx], labels[val_idx]),
         test=cifar10.cifar10_as_tensors(test_set),
         identity={
-            "train": train_set.identity,
-            "test": test_set.identity,
+            "train_samples": len(train_set),
+            "test_samples": len(test_set),
+            "synthetic": bool(train_set.synthetic),
+            "limit": limit,
             "val_size": val_size,
             "seed": seed,
         },
@@ -337,8 +340,11 @@ def trained_cifar_net(
         history = train_cifar_net(model, *split.train, recipe, val=split.val, log=log)
         return {"history": history, "device": str(device)}
 
-    key = {"data": split.identity, "recipe": asdict(recipe), "mean": mean.tolist()}
-    return trained_model("cifar10-day14", build, train, key=key)
+    settings = {"split": split.identity, "recipe": asdict(recipe)}
+    code = [sys.modules[__name__], cifar10]  # this module trains; cifar10 reads the data
+    return trained_model(
+        "cifar10-day14", build, train, settings=settings, code=code, data=cifar10.DATA_FOLDERS
+    )
 
 
 def default_recipe() -> Recipe:

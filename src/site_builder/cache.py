@@ -3,7 +3,7 @@
 A lesson's **inputs** (:func:`lesson_inputs`) are: its own source; the helper modules it
 imports, transitively, each by the meaning of its code (:mod:`site_builder.deps`:
 comments, docstrings and layout do not count); the content of the datasets those
-modules read (:mod:`course.data.identity`: where the data lies does not count); the
+modules read (:mod:`course.fingerprint`: where the data lies does not count); the
 profile; the accelerator; the versions of Python and of the libraries lessons run on;
 the converter and executor. Its **key** is the hash of these inputs. Timestamps never
 count.
@@ -30,8 +30,9 @@ from pathlib import Path
 
 import nbformat
 
+from course.fingerprint import folder_identity, meaning_digest
 from site_builder.config import Config
-from site_builder.deps import HelperPackage, meaning_digest
+from site_builder.deps import HelperPackage
 
 KEY_SCHEMA = 2
 KEEP = 3  # entries per lesson
@@ -92,8 +93,6 @@ class Keys:
 
     def data_identity(self, folder: str) -> str | None:
         if folder not in self._data:
-            from course.data.identity import folder_identity
-
             memo = self.config.build_dir / "cache" / "identity"
             self._data[folder] = folder_identity(data_dir() / folder, memo)
         return self._data[folder]

@@ -6,22 +6,22 @@ A lesson's cache key covers exactly the helper modules it imports, transitively:
 ``course``, and nothing else. Imports are read from the syntax tree (every ``import``
 statement, at any depth, including those inside functions), never by running code.
 
-Each module counts by its **meaning**, not its bytes: the hash is taken over the syntax
-tree with docstrings removed, so editing a comment, a docstring or the formatting
-invalidates nothing. (A docstring printed by a lesson through ``help()`` is the one
-thing this misses; no lesson does that.)
+Each module counts by its **meaning**, not its bytes
+(:func:`course.fingerprint.meaning_digest`: the syntax tree without docstrings), so
+editing a comment, a docstring or the formatting invalidates nothing.
 
 A module that reads a dataset names its data-directory folders in a module-level
-``DATA_FOLDERS = ("MNIST",)``; :func:`lesson_dependencies` collects them so the build
-can key the lesson on those folders' content (see :mod:`site_builder.data_identity`).
+``DATA_FOLDERS = ("MNIST",)``; :meth:`HelperPackage.dependencies` collects them so the
+build can key the lesson on those folders' content (:func:`course.fingerprint.folder_identity`).
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from course.fingerprint import meaning_digest
 
 
 class DependencyError(ValueError):
@@ -36,18 +36,6 @@ class Dependencies:
 
     modules: dict[str, str] = field(default_factory=dict)
     data_folders: list[str] = field(default_factory=list)
-
-
-def meaning_digest(source: str, filename: str = "<source>") -> str:
-    """sha256 of the syntax tree without docstrings: comments and layout do not count."""
-    tree = ast.parse(source, filename=filename)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    node.body = body[1:] or [ast.Pass()]
-    return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 
 class HelperPackage:

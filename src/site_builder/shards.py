@@ -60,9 +60,7 @@ def durations(config: Config, names: list[str]) -> dict[str, float]:
     except (OSError, ValueError):
         known = {}
     default = DEFAULT_S[config.profile]
-    return {
-        n: float(known[n]) if isinstance(known.get(n), int | float) else default for n in names
-    }
+    return {n: float(known[n]) if isinstance(known.get(n), int | float) else default for n in names}
 
 
 def plan(seconds: dict[str, float], count: int) -> list[list[str]]:

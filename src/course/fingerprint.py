@@ -1,7 +1,12 @@
-"""What a dataset *is*, independent of where it lies: a digest of its files' content.
+"""Fingerprints for cache keys: what code *means* and what a dataset *is*.
 
-The site builder keys each lesson on the datasets it reads, and the trained-model cache
-keys each model on the data it was trained on, both through :func:`folder_identity`:
+Standard library only. The site builder keys each lesson on the helper code it imports
+and the datasets it reads; the trained-model cache keys each model on the code that
+trains it and the data it was trained on; both through these two functions.
+
+:func:`meaning_digest` hashes Python source by its syntax tree without docstrings, so a
+comment, a docstring or a re-formatting changes nothing. :func:`folder_identity` hashes
+a dataset folder's content:
 moving or re-linking the data directory changes nothing, while changing, adding or
 removing one file of a dataset changes its identity.
 
@@ -14,11 +19,27 @@ the content is the same).
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import json
 import os
 from pathlib import Path
+
+
+def meaning_digest(source: str, filename: str = "<source>") -> str:
+    """sha256 of the syntax tree without docstrings: comments and layout do not count.
+
+    (A docstring that code prints through ``help()`` is the one thing this misses.)
+    """
+    tree = ast.parse(source, filename=filename)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 
 def _listing(folder: Path) -> list[tuple[str, os.stat_result]]:
