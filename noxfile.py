@@ -1,4 +1,4 @@
-"""Maintainer sessions: build, serve, lesson, tests, lint, bench, deploy.
+"""Maintainer sessions: build, assemble, serve, lesson, tests, lint, bench, deploy.
 
 Every session except ``lint`` runs in one shared environment, ``.venv`` (or
 ``$COURSE_VENV``): torch (several GB) is installed there once, not once per
@@ -6,6 +6,8 @@ session. It is (re)installed only when ``pyproject.toml`` changes.
 
     nox -s build                 # execute stale lessons, build the site into site/
     nox -s build -- --jobs 2     # ... two lessons at a time
+    nox -s build -- --no-site --shard 1/2   # one shard of the lessons (CI's matrix)
+    nox -s assemble -- --shards 2           # ... then the site from all shards
     nox -s serve                 # live preview on http://127.0.0.1:8000
     nox -s lesson -- day06       # run one lesson, print where its notebook went
     nox -s tests                 # the test suite (smoke profile)
@@ -56,6 +58,12 @@ def site_builder(session: nox.Session, *args: str) -> None:
 def build(session: nox.Session) -> None:
     """Execute stale lessons (cached by content hash) and build the site into site/."""
     site_builder(session, "build", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def assemble(session: nox.Session) -> None:
+    """Build the site from N shard builds (nox -s assemble -- --shards N)."""
+    site_builder(session, "assemble", *session.posargs)
 
 
 @nox.session(venv_backend="none")

@@ -1,11 +1,20 @@
-"""Build benchmark: cold build vs warm rebuild, a one-lesson edit, and page weight.
+"""Build benchmark: what each kind of change costs, and page weight.
 
 Run it with ``nox -s bench`` (or ``.venv/bin/python benchmarks/build_times.py``).
-It works on copies in a temporary folder, so your own build cache and lessons are
-not touched. Options: ``--profile full`` (default smoke), ``--jobs N``,
-``--repeat N`` (warm rebuilds to take the median of).
+It works on copies in a temporary folder (lessons, helper package, build folder), so
+your own build cache and sources are not touched. Steps, each a build and what it ran:
 
-Prints a table and writes the numbers to build/bench/<profile>.json.
+1. cold build; 2. warm rebuilds (median of ``--repeat``);
+3. a comment added to a helper module (goal: nothing re-runs);
+4. a real change to ``course/cifar.py`` (goal: only the lessons importing it re-run);
+5. the data directory copied elsewhere and the build pointed there (goal: nothing
+   re-runs; needs ``COURSE_DATA_DIR``);
+6. one lesson edited (goal: only it re-runs);
+7. ``--shard 1/2`` + ``--shard 2/2`` + ``assemble`` from a cold build folder, compared
+   with the cold build (goal: the same pages; each shard about half the lesson time).
+
+Options: ``--profile full`` (default smoke), ``--jobs N``, ``--repeat N``,
+``--skip-shards``. Prints a table and writes the numbers to build/bench/<profile>.json.
 """
 
 from __future__ import annotations
@@ -24,19 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timed_build(env: dict, site: Path, jobs: int) -> float:
+def site_builder(env: dict, *args: str) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "site_builder",
-            "build",
-            "--jobs",
-            str(jobs),
-            "--site-dir",
-            str(site),
-        ],
+        [sys.executable, "-m", "site_builder", *args],
         cwd=ROOT,
         env=env,
         check=True,
@@ -46,17 +46,36 @@ def timed_build(env: dict, site: Path, jobs: int) -> float:
     return time.perf_counter() - start
 
 
+def summary(build_dir: Path, profile: str) -> dict:
+    return json.loads((build_dir / "summary" / f"last-build-{profile}.json").read_text())
+
+
 def executed(build_dir: Path, profile: str) -> list[str]:
-    summary = json.loads((build_dir / f"last-build-{profile}.json").read_text())
-    return [row["name"] for row in summary["lessons"] if not row["cache_hit"]]
+    return [r["name"] for r in summary(build_dir, profile)["lessons"] if not r["cache_hit"]]
 
 
-def default_page_size(notebook: Path) -> int:
-    """What mkdocs-jupyter would make of the executed notebook by default: inline CSS
-    and base64 images in every page."""
-    from mkdocs_jupyter import convert
+def lesson_seconds(build_dir: Path, profile: str, names: list[str]) -> float:
+    rows = summary(build_dir, profile)["lessons"]
+    return sum(r["record"]["duration_s"] for r in rows if r["name"] in names)
 
-    return len(convert.nb2html(str(notebook)).encode())
+
+def pages_of(site: Path) -> dict[str, str]:
+    """Each lesson page's text, without the run date (two builds differ only there)."""
+    return {
+        p.parent.name: p.read_text(encoding="utf-8")
+        for p in sorted((site / "lessons").glob("*/index.html"))
+    }
+
+
+def importers_of(tutorials: Path, module: str) -> list[str]:
+    from site_builder.deps import HelperPackage
+
+    package = HelperPackage(ROOT / "src" / "course")
+    return [
+        p.stem
+        for p in sorted(tutorials.glob("day*.py"))
+        if module in package.dependencies(p.read_text(encoding="utf-8"), p.name).modules
+    ]
 
 
 def main() -> None:
@@ -64,73 +83,112 @@ def main() -> None:
     parser.add_argument("--profile", choices=["smoke", "full"], default="smoke")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-shards", action="store_true")
     args = parser.parse_args()
+    rows: list[tuple[str, float, list[str], str]] = []
 
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         tmp = Path(tmp)
         tutorials = tmp / "tutorials"
         shutil.copytree(ROOT / "tutorials", tutorials)
+        helpers = tmp / "src" / "course"
+        shutil.copytree(ROOT / "src" / "course", helpers)
         build_dir, site = tmp / "build", tmp / "site"
         env = {
             **os.environ,
             "COURSE_PROFILE": args.profile,
             "COURSE_BUILD_DIR": str(build_dir),
             "COURSE_TUTORIALS_DIR": str(tutorials),
+            "COURSE_HELPERS_DIR": str(helpers),
+            "PYTHONPATH": str(helpers.parent),  # the kernels import the copy
         }
-        cold = timed_build(env, site, args.jobs)
-        cold_ran = executed(build_dir, args.profile)
-        warm = [timed_build(env, site, args.jobs) for _ in range(args.repeat)]
-        warm_ran = executed(build_dir, args.profile)
+        build = ["build", "--jobs", str(args.jobs), "--site-dir", str(site)]
+
+        def step(label: str, goal: str) -> None:
+            seconds = site_builder(env, *build)
+            rows.append((label, seconds, executed(build_dir, args.profile), goal))
+
+        step("cold build", "every lesson")
+        cold_pages = pages_of(site)
+        lesson_total = lesson_seconds(build_dir, args.profile, executed(build_dir, args.profile))
+        warm = [site_builder(env, *build) for _ in range(args.repeat)]
+        rows.append(("warm rebuild (median)", statistics.median(warm), [], "nothing"))
+
+        cifar = helpers / "cifar.py"
+        cifar.write_text(cifar.read_text() + "\n# A comment a maintainer added.\n")
+        step("comment added to course/cifar.py", "nothing")
+        cifar.write_text(cifar.read_text() + "\nBENCHMARK_CONSTANT = 1\n")
+        importers = importers_of(tutorials, "course.cifar")
+        step("real change to course/cifar.py", ", ".join(importers) or "nothing")
+
+        data = os.environ.get("COURSE_DATA_DIR")
+        if data:
+            moved = tmp / "moved-data"
+            shutil.copytree(data, moved)
+            env["COURSE_DATA_DIR"] = str(moved)
+            step("data directory moved (copied elsewhere)", "nothing")
 
         edited = sorted(tutorials.glob("day*.py"))[0]
         edited.write_text(edited.read_text() + "\n# benchmark edit\n")
-        one_edit = timed_build(env, site, args.jobs)
-        edit_ran = executed(build_dir, args.profile)
+        step("one lesson edited", edited.stem)
 
-        pages = {}
-        for page in sorted((site / "lessons").glob("*/index.html")):
-            name = page.parent.name
-            notebook = build_dir / "cache" / args.profile / name / "executed.ipynb"
-            pages[name] = {
-                "html_bytes": page.stat().st_size,
-                "default_mkdocs_jupyter_bytes": default_page_size(notebook),
-            }
+        shard_rows = []
+        if not args.skip_shards:
+            shard_build = tmp / "build-shards"
+            shard_env = {**env, "COURSE_BUILD_DIR": str(shard_build)}
+            shard_build.mkdir()  # the shards plan from the durations the cold build recorded
+            shutil.copy(build_dir / f"durations-{args.profile}.json", shard_build)
+            shard_site = tmp / "site-shards"
+            for k in (1, 2):
+                seconds = site_builder(shard_env, "build", "--no-site", "--shard", f"{k}/2")
+                manifest = json.loads(
+                    (
+                        tmp / "build-shards" / "shards" / args.profile / f"shard-{k}-of-2.json"
+                    ).read_text()
+                )
+                ran = [r["name"] for r in manifest["lessons"]]
+                share = sum(r["record"]["duration_s"] for r in manifest["lessons"])
+                shard_rows.append((f"shard {k}/2", seconds, ran, f"{share / lesson_total:.0%}"))
+            seconds = site_builder(
+                shard_env, "assemble", "--shards", "2", "--site-dir", str(shard_site)
+            )
+            shard_rows.append(("assemble 2 shards", seconds, [], "renders only"))
+            same = pages_of(shard_site).keys() == cold_pages.keys()
+            shard_rows.append(("same set of lesson pages as one build", float(same), [], "True"))
         shared_css = (site / "assets" / "notebook.css").stat().st_size
+        pages = {
+            p.parent.name: p.stat().st_size for p in sorted((site / "lessons").glob("*/index.html"))
+        }
 
-    warm_median = statistics.median(warm)
     results = {
         "profile": args.profile,
         "jobs": args.jobs,
-        "lessons": len(cold_ran),
-        "cold_build_s": round(cold, 2),
-        "warm_rebuild_median_s": round(warm_median, 2),
+        "steps": [
+            {"step": label, "seconds": round(s, 2), "executed": ran, "goal": goal}
+            for label, s, ran, goal in rows + shard_rows
+        ],
         "warm_rebuilds_s": [round(w, 2) for w in warm],
-        "cold_over_warm": round(cold / warm_median, 1),
-        "warm_executed": warm_ran,
-        "one_lesson_edit_s": round(one_edit, 2),
-        "one_lesson_edit_executed": edit_ran,
+        "lesson_seconds_total": round(lesson_total, 1),
         "shared_notebook_css_bytes": shared_css,
-        "pages": pages,
+        "page_html_bytes": pages,
     }
     out = ROOT / "build" / "bench" / f"{args.profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
 
-    print(f"profile {args.profile}, {len(cold_ran)} lessons, jobs {args.jobs}")
-    print(f"cold build              {cold:8.1f} s  (executed {len(cold_ran)} lessons)")
-    print(
-        f"warm rebuild (median)   {warm_median:8.2f} s  (executed {len(warm_ran)}; "
-        f"{args.repeat} runs)  -> {cold / warm_median:.0f}x faster"
-    )
-    print(f"one lesson edited       {one_edit:8.1f} s  (executed: {', '.join(edit_ran) or 'none'})")
-    print(f"\n{'lesson page':32} {'HTML now':>10} {'default':>10}")
-    for name, sizes in pages.items():
-        print(
-            f"{name:32} {sizes['html_bytes'] / 1e3:8.0f} KB "
-            f"{sizes['default_mkdocs_jupyter_bytes'] / 1e3:8.0f} KB"
-        )
-    print(f"(plus {shared_css / 1e3:.0f} KB of notebook CSS served once for the whole site)")
-    print(f"\nwritten to {out}")
+    print(f"profile {args.profile}, jobs {args.jobs}\n")
+    print(f"| {'step':40} | {'time':>8} | re-ran | goal |")
+    print(f"| {'-' * 40} | {'-' * 8} | --- | --- |")
+    for label, seconds, ran, goal in rows:
+        shown = f"{len(ran)}: {', '.join(ran)}" if 0 < len(ran) <= 4 else str(len(ran))
+        print(f"| {label:40} | {seconds:6.1f} s | {shown} | {goal} |")
+    for label, seconds, ran, goal in shard_rows:
+        if label.startswith("same"):
+            print(f"| {label:40} | {bool(seconds)!s:>8} | | {goal} |")
+        else:
+            share = f" ({goal} of the lesson time)" if label.startswith("shard") else ""
+            print(f"| {label:40} | {seconds:6.1f} s | {len(ran)}{share} | |")
+    print(f"\nlesson time in the cold build: {lesson_total:.1f} s; written to {out}")
 
 
 if __name__ == "__main__":

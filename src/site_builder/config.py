@@ -45,6 +45,8 @@ class Config:
             values["build_dir"] = Path(os.environ["COURSE_BUILD_DIR"]).resolve()
         if os.environ.get("COURSE_TUTORIALS_DIR"):
             values["tutorials_dir"] = Path(os.environ["COURSE_TUTORIALS_DIR"]).resolve()
+        if os.environ.get("COURSE_HELPERS_DIR"):  # another copy of src/course (benchmarks)
+            values["helpers_dir"] = Path(os.environ["COURSE_HELPERS_DIR"]).resolve()
         values.update({k: v for k, v in overrides.items() if v is not None})
         values.setdefault("repo_url", repository_url(values.get("root", ROOT)))
         config = cls(**values)
