@@ -1,7 +1,13 @@
 """CIFAR-10 in minutes on a CPU: Day 14's network, augmentation and training recipe.
 
 Defined in Day 14, which builds and explains each piece; the lesson's copies are checked
-against these by ``tests/course/test_cifar.py``. Days 16, 19 and 21 reuse the trained
+against these by ``tests/course/test_cifar.py`` (same syntax tree, docstrings and type
+annotations aside). Why a checked copy rather than code generated from the lesson
+(d2l's ``#@save``): the lesson writes each definition for reading, in the cell that
+explains it and next to the lines that try it out, against the lesson's own globals; the
+package writes it for import, with its imports, docstrings and types. A generator would
+have to infer imports and globals from a notebook and would make this module a build
+product; the test gives the same guarantee (the two cannot drift) with nothing to run. Days 16, 19 and 21 reuse the trained
 network through :func:`trained_cifar_net`, which returns it from the model cache (see
 :mod:`course.model_cache`) instead of training it again.
 
