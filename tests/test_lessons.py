@@ -37,3 +37,17 @@ def test_lesson_follows_the_course_format(path):
 def test_lessons_exist_for_week_one():
     days = {lesson.load(p).day for p in LESSONS}
     assert set(range(1, 8)) <= days
+
+
+def test_what_lessons_need_is_in_the_lessons_extra():
+    """The site's environment (the `lessons` extra) has every package a lesson declares."""
+    import tomllib
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["lessons"]
+    declared = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in extra}
+    for path in LESSONS:
+        for requirement in lesson.load(path).requires:
+            name = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower()
+            assert name in declared, f"{path.name} needs {name}: add it to the lessons extra"

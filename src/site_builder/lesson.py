@@ -62,6 +62,21 @@ class Lesson:
     def thumbnail_number(self) -> int:
         return int(self.file_conf.get("thumbnail_number", 1))
 
+    @property
+    def requires(self) -> list[str]:
+        """What the lesson needs beyond the helper package's own dependencies, declared in
+        the lesson as ``# sphinx_gallery_requires = ["onnx>=1.17", "onnxruntime>=1.20"]``
+        (requirement strings for pip): its notebook installs them where they are missing,
+        the site's environment has them (the ``lessons`` extra), the setup guide lists them.
+        """
+        value = self.file_conf.get("requires", [])
+        if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+            raise LessonError(
+                f"{self.path}: sphinx_gallery_requires must be a list of requirement "
+                f'strings, e.g. ["onnx>=1.17"], not {value!r}'
+            )
+        return value
+
 
 def discover(tutorials_dir: Path) -> list[Path]:
     """Every lesson script in ``tutorials_dir``, in day order."""
@@ -143,15 +158,38 @@ def code_cells(lesson: Lesson) -> list[CodeCell]:
     return cells
 
 
-def install_cell(repo_url: str, package: str = "pytorch-course") -> str:
-    """The first cell of every notebook: get the helper package where it is missing."""
-    return (
-        "# On Google Colab (or any machine without the course helpers), this installs them.\n"
-        "# torch and torchvision are already on Colab; elsewhere pip brings them too.\n"
-        "try:\n"
-        "    import course  # noqa: F401\n"
-        "except ImportError:\n"
-        f'    %pip install -q "{package} @ git+{repo_url.rstrip("/")}"'
+def install_cell(repo_url: str, requires: list[str] = (), package: str = "pytorch-course") -> str:
+    """The first cell of every notebook: get the helper package (and what the lesson needs
+    beyond it) where it is missing."""
+    lines = [
+        "# On Google Colab (or any machine without the course helpers), this installs them.",
+        "# torch and torchvision are already on Colab; elsewhere pip brings them too.",
+    ]
+    if not requires:
+        return "\n".join(
+            [
+                *lines,
+                "try:",
+                "    import course  # noqa: F401",
+                "except ImportError:",
+                f'    %pip install -q "{package} @ git+{repo_url.rstrip("/")}"',
+            ]
+        )
+    names = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requires}
+    return "\n".join(
+        [
+            *lines,
+            "from importlib.metadata import distributions",
+            "",
+            "try:",
+            "    import course  # noqa: F401",
+            "except ImportError:",
+            f'    %pip install -q "{package} @ git+{repo_url.rstrip("/")}"',
+            "# This lesson also needs a few packages the course helpers do not.",
+            'have = {d.metadata["Name"].lower().replace("_", "-") for d in distributions()}',
+            f"if {sorted(names)!r} - have:".replace("[", "{").replace("]", "}"),
+            "    %pip install -q " + " ".join(f'"{r}"' for r in requires),
+        ]
     )
 
 
@@ -167,7 +205,7 @@ def to_notebook(lesson: Lesson, repo_url: str) -> nbformat.NotebookNode:
 
     conf = copy.deepcopy(DEFAULT_GALLERY_CONF)
     conf.update(
-        first_notebook_cell=install_cell(repo_url),
+        first_notebook_cell=install_cell(repo_url, lesson.requires),
         last_notebook_cell=None,
         notebook_images=False,
         pypandoc=False,

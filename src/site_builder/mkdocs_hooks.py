@@ -124,6 +124,10 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         markdown = markdown.replace(
             "<!-- curriculum -->", pages.curriculum_markdown(_state.get("published", {}))
         )
+    if "<!-- lesson-requirements -->" in markdown:
+        markdown = markdown.replace(
+            "<!-- lesson-requirements -->", pages.requirements_markdown(_state["lessons"])
+        )
     return markdown
 
 

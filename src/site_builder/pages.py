@@ -329,3 +329,17 @@ def write_zip(target: Path, members: list[Path]) -> Path:
             zf.writestr(info, path.read_bytes())
     _write_if_changed(target, buffer.getvalue())
     return target
+
+
+def requirements_markdown(lessons) -> str:
+    """The setup guide's table: each lesson that needs packages beyond the base install."""
+    rows = [
+        f"| [{les.title}](lessons/{les.name}.ipynb) | "
+        + ", ".join(f"`{r}`" for r in les.requires)
+        + " |"
+        for les in lessons
+        if les.requires
+    ]
+    if not rows:
+        return "Every published lesson runs on the base install."
+    return "\n".join(["| Lesson | Also needs |", "| --- | --- |", *rows])
