@@ -219,7 +219,7 @@ print("in eval mode the prediction works:", model(one_image).argmax(dim=1).item(
 model.eval()
 images = images.to(device)
 out = model(images)
-print(f"normal pass:   requires_grad={out.requires_grad}, grad_fn={out.grad_fn}")
+print(f"normal pass:   requires_grad={out.requires_grad}, grad_fn={type(out.grad_fn).__name__}")
 with torch.no_grad():
     out = model(images)
 print(f"under no_grad: requires_grad={out.requires_grad}, grad_fn={out.grad_fn}")
@@ -414,7 +414,10 @@ model.train()
 demo_losses = [nn.functional.cross_entropy(model(few), labels[:8].to(device)) for _ in range(2)]
 running_tensor = demo_losses[0] + demo_losses[1]
 running_float = demo_losses[0].item() + demo_losses[1].item()
-print(f"sum of tensors: {type(running_tensor).__name__}, grad_fn={running_tensor.grad_fn}")
+print(
+    f"sum of tensors: {type(running_tensor).__name__}, "
+    f"grad_fn={type(running_tensor.grad_fn).__name__}"
+)
 print(f"sum of .item(): {type(running_float).__name__}")
 
 # %%

@@ -1,4 +1,4 @@
-"""
+r"""
 # Day 13 · Advanced CNN architectures (CNN 架構進階實作)
 
 Day 11's CNN had two ideas: convolution and pooling. Real networks are built

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from site_builder import cache, execute, lesson, shards
+from site_builder import cache, checks, execute, lesson, shards
 from site_builder.config import Config
 from site_builder.deps import DependencyError
 
@@ -50,6 +50,9 @@ def execute_one(config: Config, path: Path, inputs: dict, jobs: int = 1) -> Outc
     failure_file = config.failures_dir / f"{name}.txt"
     try:
         les = lesson.load(path)
+        problems = checks.source_problems(path)
+        if problems:
+            raise lesson.LessonError("\n".join(problems))
         nb = lesson.to_notebook(les, config.repo_url)
         workdir = config.work_dir / name
         shutil.rmtree(workdir, ignore_errors=True)  # every run starts from a clean folder
@@ -60,6 +63,12 @@ def execute_one(config: Config, path: Path, inputs: dict, jobs: int = 1) -> Outc
             timeout_s=config.lesson_timeout(les.file_conf),
             env=_kernel_env(config, jobs),
         )
+        problems = checks.output_problems(result.notebook, name, config)
+        if problems:
+            raise execute.LessonFailed(
+                f"{name}: the page would show what a page must never show:\n"
+                + "\n".join(f"- {p}" for p in problems)
+            )
     except (lesson.LessonError, execute.LessonFailed) as err:
         failure_file.parent.mkdir(parents=True, exist_ok=True)
         failure_file.write_text(str(err), encoding="utf-8")

@@ -39,7 +39,7 @@ KEEP = 3  # entries per lesson
 LIBRARIES = ("torch", "torchvision", "numpy", "matplotlib", "tqdm", "ipykernel")
 NOTEBOOK = "executed.ipynb"
 RECORD = "record.json"
-_BUILDER_SOURCES = ("lesson.py", "execute.py", "cache.py")
+_BUILDER_SOURCES = ("lesson.py", "execute.py", "cache.py", "checks.py")
 
 
 def _library_versions() -> dict[str, str | None]:

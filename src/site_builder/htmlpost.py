@@ -90,6 +90,22 @@ def exclude_outputs_from_search(body: str) -> str:
 # --- math ---------------------------------------------------------------------------
 
 _SKIP_TAGS = ("pre", "code", "script", "style", "math", "textarea")
+# A code cell's copy-button text and a cell's outputs are code and data, not prose.
+_SKIP_CLASS_RE = re.compile(r'class="[^"]*\b(clipboard-copy-txt|jp-OutputArea)\b')
+_VOID_TAGS = (
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "wbr",
+)
 _TOKEN_RE = re.compile(r"(<[^>]+>)")
 _DISPLAY_RE = re.compile(r"\$\$(.+?)\$\$", re.S)
 _INLINE_RE = re.compile(r"(?<![\\$\w])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?![\w$])")
@@ -115,17 +131,26 @@ def _math_in_text(text: str) -> str:
 
 
 def render_math(content: str) -> str:
-    """Turn $...$, $$...$$ and arithmatex spans into MathML, outside code and pre."""
+    """Turn $...$, $$...$$ and arithmatex spans into MathML in prose only: never inside
+    code, a code cell's copy-button text, a cell's outputs, or a tag's attributes."""
     content = _ARITH_RE.sub(lambda m: _mathml(m.group(2), m.group(1) == "div"), content)
     parts = _TOKEN_RE.split(content)
-    depth = 0
+    stack: list[tuple[str, bool]] = []  # open elements: (tag, starts a skipped region)
     for i, part in enumerate(parts):
         if part.startswith("<"):
-            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
-            if tag and tag.group(1).lower() in _SKIP_TAGS and not part.endswith("/>"):
-                depth += -1 if part.startswith("</") else 1
-                depth = max(depth, 0)
-        elif depth == 0 and "$" in part:
+            tag = re.match(r"<(/?)\s*([a-zA-Z0-9]+)", part)
+            if not tag or part.startswith("<!") or part.endswith("/>"):
+                continue
+            name = tag.group(2).lower()
+            if name in _VOID_TAGS:
+                continue
+            if tag.group(1):  # a closing tag: close up to its opening one
+                while stack and stack.pop()[0] != name:
+                    pass
+            else:
+                skip = name in _SKIP_TAGS or bool(_SKIP_CLASS_RE.search(part))
+                stack.append((name, skip))
+        elif "$" in part and not any(skip for _, skip in stack):
             parts[i] = _math_in_text(part)
     return "".join(parts)
 

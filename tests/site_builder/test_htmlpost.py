@@ -110,3 +110,16 @@ def test_styles_after_the_notebook_are_moved_out_and_unwrapped():
     rest, css = htmlpost.split_trailing_styles(body)
     assert "<style" not in rest and rest.startswith('<div class="jupyter-wrapper">x</div>')
     assert css == "pre { line-height: 125%; }\n.k { color: red }"
+
+
+def test_math_never_touches_copy_text_outputs_or_attributes():
+    page = (
+        '<p>Prose $a^2$.</p><div class="clipboard-copy-txt" id="cell-1">'
+        'plt.plot(x, label=f"y=${w:.2f}x$")<div>nested $b$</div> $c$</div>'
+        '<div class="jp-OutputArea jp-Cell-outputArea"><div>costs $5 and $6</div></div>'
+        '<img alt="$e$" src="x.png"><br><p>After $f$.</p>'
+    )
+    out = htmlpost.render_math(page)
+    assert 'label=f"y=${w:.2f}x$")<div>nested $b$</div> $c$</div>' in out
+    assert "<div>costs $5 and $6</div>" in out and 'alt="$e$"' in out
+    assert out.count("<math") == 2  # the two prose formulas, before and after
