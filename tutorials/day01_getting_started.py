@@ -110,6 +110,12 @@ if cuda_build is None:
     print("This is a CPU-only build: it cannot use an NVIDIA GPU.")
 else:
     print(f"This is a CUDA {cuda_build} build: it can use an NVIDIA GPU whose driver supports it.")
+    if not torch.cuda.is_available():
+        print(
+            "CUDA available: False. The build could use a GPU, but this machine offers none "
+            "(no NVIDIA GPU, or no driver): PyTorch runs on the CPU instead. That is fine "
+            "for Week 1; on Colab, choose a GPU runtime to see the other answer."
+        )
 
 # %%
 # The lessons also use `course`, this course's small helper package. The first
@@ -184,7 +190,7 @@ else:
 
 report = {
     "Python": sys.version.split()[0],
-    "platform": platform.platform(),
+    "operating system": f"{platform.system()} on {platform.machine()}",
     "torch": torch.__version__,
     "CUDA build": torch.version.cuda or "none (CPU-only build)",
     "CUDA available": torch.cuda.is_available(),

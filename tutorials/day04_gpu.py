@@ -241,7 +241,7 @@ print(
     f"weight dtype {model[0].weight.dtype}; same Parameter object: "
     f"{model[0].weight is first_weight}"
 )
-model.to(torch.float32)  # back to the default
+_ = model.to(torch.float32)  # back to the default (`_ =` keeps its repr off the page)
 
 # %%
 # Because parameters keep their identity, an optimiser built before the move

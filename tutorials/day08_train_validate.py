@@ -26,13 +26,8 @@ progress bar · a reusable `fit` function
 # The usual start: imports, one seed so that every run prints the same
 # numbers, and one device chosen once ([Day 4](day04_gpu.ipynb)). The profile
 # (`full` or `smoke`) decides how much data and how many epochs the run uses;
-# everything else is identical in both.
-#
-# On the CPU we also ask PyTorch for a single thread. The matrix products of
-# a model this small are too short to gain from being split across cores, and
-# when another program keeps a core busy, the threads waiting for each other
-# can make every step many times slower. Bigger models and GPUs are a
-# different story: there the default is right.
+# everything else is identical in both. The last line says how many CPU
+# threads PyTorch uses for its maths (by default, one per core).
 
 import sys
 import time
@@ -48,8 +43,6 @@ from course.data.mnist import load_mnist
 
 course.seed_everything(0)
 device = course.choose_device()
-if device.type == "cpu":
-    torch.set_num_threads(1)
 print(f"profile: {course.PROFILE}, device: {device}, CPU threads: {torch.get_num_threads()}")
 
 # %%

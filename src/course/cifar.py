@@ -7,9 +7,11 @@ annotations aside). Why a checked copy rather than code generated from the lesso
 explains it and next to the lines that try it out, against the lesson's own globals; the
 package writes it for import, with its imports, docstrings and types. A generator would
 have to infer imports and globals from a notebook and would make this module a build
-product; the test gives the same guarantee (the two cannot drift) with nothing to run. Days 16, 19 and 21 reuse the trained
-network through :func:`trained_cifar_net`, which returns it from the model cache (see
-:mod:`course.model_cache`) instead of training it again.
+product; the test gives the same guarantee (the two cannot drift) with nothing to run.
+
+Days 16, 19 and 21 reuse the trained network through :func:`trained_cifar_net`, which
+returns it from the model cache (see :mod:`course.model_cache`) instead of training it
+again.
 
 The recipe, and why each part is there:
 

@@ -77,6 +77,15 @@ def slim_copy_buttons(body: str) -> str:
     return _COPY_ICON_RE.sub('<span class="clipboard-copy-icon" aria-hidden="true"></span>', body)
 
 
+_CELL_TOOLBAR_RE = re.compile(r'<div class="celltoolbar">.*?</div>\s*</div>', re.S)
+
+
+def drop_cell_toolbars(body: str) -> str:
+    """nbconvert shows each cell's tags as grey chips ("solution"): notebook plumbing,
+    not content. The solution toggle says the same thing properly."""
+    return _CELL_TOOLBAR_RE.sub("", body)
+
+
 _OUTPUT_PRE_RE = re.compile(r'(data-mime-type="text/plain"[^>]*>\s*)<pre>')
 
 

@@ -160,6 +160,7 @@ def on_page_content(html: str, page, config, files) -> str:
             log.warning("%s: notebook styles differ; kept inline", page.file.src_uri)
             html = htmlpost.strip_remote_scripts(header) + body + f"<style>{trailing_css}</style>"
         html = htmlpost.slim_copy_buttons(htmlpost.exclude_outputs_from_search(html))
+        html = htmlpost.drop_cell_toolbars(html)
         html = htmlpost.solutions(htmlpost.admonitions(html))
         html = htmlpost.lesson_links(html, _state.get("known", set()))
         page.toc = get_toc(htmlpost.toc_tokens(body))

@@ -173,3 +173,22 @@ def test_colour_contrast_meets_wcag_aa(server, browser, scheme):
         assert len(ratios) >= 4, ratios
         low = {name: r for name, r in ratios.items() if r < 4.5}
         assert low == {}, f"{path} in the {scheme} scheme: text below 4.5:1 contrast: {low}"
+
+
+def test_every_copy_button_copies_the_lessons_code(browser, server, smoke_site):
+    """On every lesson page, the text behind each code cell's copy button is that cell's
+    source in the lesson, byte for byte (math rendering never touches code)."""
+    from site_builder import lesson
+
+    for path in lesson.discover(ROOT / "tutorials"):
+        expected = [
+            cell.source
+            for cell in lesson.to_notebook(lesson.load(path), "https://example.org/x").cells
+            if cell.cell_type == "code" and "install" not in cell.metadata.get("tags", [])
+        ]
+        page, _, _ = open_page(browser, f"{server}/lessons/{path.stem}/")
+        copied = page.eval_on_selector_all(
+            ".clipboard-copy-txt", "nodes => nodes.map(n => n.textContent)"
+        )
+        page.context.close()
+        assert [c.strip() for c in copied] == [e.strip() for e in expected], path.stem

@@ -123,3 +123,14 @@ def test_math_never_touches_copy_text_outputs_or_attributes():
     assert 'label=f"y=${w:.2f}x$")<div>nested $b$</div> $c$</div>' in out
     assert "<div>costs $5 and $6</div>" in out and 'alt="$e$"' in out
     assert out.count("<math") == 2  # the two prose formulas, before and after
+
+
+def test_cell_tag_chips_are_dropped():
+    cell = (
+        '<div class="jp-InputArea"><div class="celltoolbar">\n'
+        '<div class="button_container tags_button_container">\n<span class="tag-container">\n'
+        '<span class="cell-tag">solution</span>\n</span>\n</div>\n</div>\n'
+        '<div class="CodeMirror">code</div></div>'
+    )
+    out = htmlpost.drop_cell_toolbars(cell)
+    assert "cell-tag" not in out and '<div class="CodeMirror">code</div></div>' in out
