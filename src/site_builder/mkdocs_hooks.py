@@ -43,7 +43,8 @@ def on_config(config):
         )
     nav: list = [{"Home": "index.md"}, {"Lesson gallery": "gallery.md"}, {"Setting up": "setup.md"}]
     nav += [{pages.WEEKS[w]: items} for w, items in sorted(weeks.items())]
-    nav += [{"Run report": "runs.md"}, {"Writing a lesson": "authoring.md"}]
+    nav += [{"Course results": "results.md"}, {"Run report": "runs.md"}]
+    nav += [{"Writing a lesson": "authoring.md"}]
     config["nav"] = nav
     return config
 
@@ -64,7 +65,7 @@ def on_files(files: Files, config) -> Files:
     for row in failed:
         log.error("%s", row["error"])
 
-    rows, cards, known = [], [], {les.name for les in lessons}
+    rows, cards, results, known = [], [], [], {les.name for les in lessons}
     notebooks, scripts = [], []
     for les in lessons:
         row = ran.get(les.name)
@@ -106,6 +107,14 @@ def on_files(files: Files, config) -> Files:
         status = row["status"] if row else "not in this build"
         hit = bool(row and row["cache_hit"])
         rows.append({"name": les.name, "status": status, "cache_hit": hit, "record": record})
+        results.append(
+            {
+                "name": les.name,
+                "title": les.title,
+                "record": record,
+                "headlines": pages.headlines(nb),
+            }
+        )
     _state["known"] = known
     _state["published"] = {
         les.day: les.name for les in lessons if les.name in {r["name"] for r in rows}
@@ -114,6 +123,9 @@ def on_files(files: Files, config) -> Files:
         target = course.pages_dir / "downloads" / f"pytorch-course-{label}.zip"
         _add(files, config, course.pages_dir, pages.write_zip(target, members))
     files.append(File.generated(config, "runs.md", content=pages.runs_page(course.profile, rows)))
+    files.append(
+        File.generated(config, "results.md", content=pages.results_page(course.profile, results))
+    )
     files.append(File.generated(config, "gallery.md", content=pages.gallery_markdown(cards)))
     return files
 

@@ -343,3 +343,41 @@ def requirements_markdown(lessons) -> str:
     if not rows:
         return "Every published lesson runs on the base install."
     return "\n".join(["| Lesson | Also needs |", "| --- | --- |", *rows])
+
+
+HEADLINE_PREFIX = "Headline result:"  # printed by course.report.headline
+
+
+def headlines(nb) -> list[str]:
+    """The headline lines a lesson printed (``course.report.headline``), in order."""
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "stream":
+                for line in output.get("text", "").splitlines():
+                    if line.startswith(HEADLINE_PREFIX):
+                        found.append(line[len(HEADLINE_PREFIX) :].strip())
+    return found
+
+
+def results_page(profile: str, rows: list[dict]) -> str:
+    """Markdown for the course results: each lesson's run time and headline results, as
+    its executed notebook printed them (``rows``: title, name, record, headlines)."""
+    lines = [
+        "# Course results",
+        "",
+        "What every lesson's own run produced, collected from the executed notebooks when "
+        f"the site was built (profile `{profile}`): nothing here is typed by hand. A lesson "
+        "prints its headline with `course.report.headline(...)`; the numbers change when "
+        "a lesson's run changes them.",
+        "",
+        "| Lesson | Run time | Headline results |",
+        "| --- | ---: | --- |",
+    ]
+    for row in rows:
+        results = "<br>".join(html.escape(h) for h in row["headlines"]) or "—"
+        lines.append(
+            f"| [{html.escape(row['title'])}](lessons/{row['name']}.ipynb) "
+            f"| {row['record']['duration_s']:.0f} s | {results} |"
+        )
+    return "\n".join(lines) + "\n"
