@@ -103,8 +103,15 @@ _OUTPUT_PRE_RE = re.compile(r'(data-mime-type="text/plain"[^>]*>\s*)<pre>')
 
 def exclude_outputs_from_search(body: str) -> str:
     """Search finds lesson text and code; printed outputs (training logs) only bloat the
-    index. (Marked on each output's <pre>: Material's search stops excluding a <div> at
-    the first nested </div>.)"""
+    index, and so does the second copy of every cell's code behind its copy button.
+    (Marked on each output's <pre>: Material's search stops excluding a <div> at the
+    first nested </div>; the copy text's <div> has none.)"""
+    body = body.replace(
+        '<div class="clipboard-copy-txt"', '<div data-search-exclude class="clipboard-copy-txt"'
+    )
+    body = body.replace(
+        '<span class="notice" hidden="">', '<span data-search-exclude class="notice" hidden="">'
+    )
     return _OUTPUT_PRE_RE.sub(r"\1<pre data-search-exclude>", body)
 
 
@@ -298,3 +305,62 @@ def lesson_links(content: str, known: set[str]) -> str:
         return f'<a href="../{name}/{anchor or ""}"{attrs}>{text}</a>'
 
     return _LESSON_LINK_RE.sub(repl, content)
+
+
+# --- weight: only the notebook styles the pages use -----------------------------------
+
+_CLASS_ATTR_RE = re.compile(r'\bclass="([^"]*)"')
+_SELECTOR_CLASS_RE = re.compile(r"\.(-?[_a-zA-Z][_a-zA-Z0-9-]*)")
+
+
+def used_classes(pages: list[str]) -> set[str]:
+    """Every class name that appears in a class attribute of ``pages`` (HTML texts)."""
+    found: set[str] = set()
+    for page in pages:
+        for attr in _CLASS_ATTR_RE.findall(page):
+            found.update(attr.split())
+    return found
+
+
+def _split_selectors(prelude: str) -> list[str]:
+    """``a, b:is(.c, .d)`` -> ``["a", "b:is(.c, .d)"]``: commas inside brackets stay."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(prelude):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(prelude[start:i].strip())
+            start = i + 1
+    return [*parts, prelude[start:].strip()]
+
+
+def purge_css(css: str, classes: set[str]) -> str:
+    """``css`` without the selectors that name a class no page uses.
+
+    JupyterLab's stylesheet (what mkdocs-jupyter ships, about 590 KB) styles a whole
+    application; a static page uses a small part. A selector is kept when every class it
+    names is used (selectors without classes, custom properties and at-rules other than
+    @media and @supports are always kept); a rule with no selector left is dropped.
+    """
+    import tinycss2
+
+    def keep(rules) -> list[str]:
+        out = []
+        for rule in rules:
+            if rule.type == "qualified-rule":
+                selectors = _split_selectors(tinycss2.serialize(rule.prelude))
+                kept = [sel for sel in selectors if set(_SELECTOR_CLASS_RE.findall(sel)) <= classes]
+                if kept:
+                    out.append(f"{', '.join(kept)}{{{tinycss2.serialize(rule.content)}}}")
+            elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports"):
+                inner = keep(tinycss2.parse_rule_list(rule.content, True, True))
+                if inner:
+                    prelude = tinycss2.serialize(rule.prelude).strip()
+                    out.append(f"@{rule.at_keyword} {prelude}{{{''.join(inner)}}}")
+            elif rule.type == "at-rule":
+                out.append(tinycss2.serialize([rule]))
+        return out
+
+    return "\n".join(keep(tinycss2.parse_stylesheet(css, True, True)))

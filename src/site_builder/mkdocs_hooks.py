@@ -182,7 +182,10 @@ def on_page_content(html: str, page, config, files) -> str:
 def on_post_build(config) -> None:
     if _state.get("css") is None:
         return
-    assets = Path(config.site_dir) / "assets"
+    site = Path(config.site_dir)
+    assets = site / "assets"
     assets.mkdir(parents=True, exist_ok=True)
-    (assets / "notebook.css").write_text(_state["css"], encoding="utf-8")
+    pages_html = [p.read_text(encoding="utf-8") for p in (site / "lessons").glob("*/index.html")]
+    css = htmlpost.purge_css(_state["css"], htmlpost.used_classes(pages_html))
+    (assets / "notebook.css").write_text(css, encoding="utf-8")
     (assets / "notebook.js").write_text(_state["js"], encoding="utf-8")

@@ -134,3 +134,21 @@ def test_cell_tag_chips_are_dropped():
     )
     out = htmlpost.drop_cell_toolbars(cell)
     assert "cell-tag" not in out and '<div class="CodeMirror">code</div></div>' in out
+
+
+def test_purge_css_keeps_only_what_pages_use():
+    css = (
+        ".used{color:red}.unused{color:blue}.used, .unused .x{margin:0}"
+        ".w :is(.used:hover, .gone) .used{display:flex}"
+        "@media (max-width: 10px){.unused{a:b}.used{c:d}}@font-face{font-family:x}"
+        ":root{--v: 1}"
+    )
+    out = htmlpost.purge_css(css, {"used", "w"})
+    import tinycss2
+
+    rules = tinycss2.parse_stylesheet(out, True, True)
+    assert not [r for r in rules if r.type == "error"], out
+    assert ".unused" not in out.replace(":is(.used:hover, .gone)", "")
+    assert ".used{color:red}" in out and ".used{margin:0}" in out
+    assert "@media (max-width: 10px){.used{c:d}}" in out and "@font-face" in out
+    assert ":root{--v: 1}" in out

@@ -74,8 +74,8 @@ def _convert(data: bytes) -> bytes | None:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             rgb = image.convert("RGB")
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-        return None  # empty, truncated, not an image, or absurdly large
+    except Exception:  # noqa: BLE001 - empty, truncated, not an image, absurdly large, ...
+        return None
     width, height = rgb.size
     if min(width, height) > SHORT_SIDE:
         scale = SHORT_SIDE / min(width, height)
