@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 import course
 from course.data.mnist import load_mnist
+from course.report import headline
 
 course.seed_everything(0)
 device = course.choose_device()
@@ -597,6 +598,7 @@ print(f"lowest validation loss at epoch {best_epoch} of {epochs}")
 test = evaluate(model, test_loader, loss_fn, device=device)
 print(f"final validation accuracy: {history['val_acc'][-1]:.2%}")
 print(f"test accuracy:             {test['accuracy']:.2%}  (test loss {test['loss']:.4f})")
+headline("MNIST test accuracy, one-hidden-layer MLP", f"{test['accuracy']:.2%}")
 
 # %%
 # ## 12. The same functions in `course.fit`

@@ -45,6 +45,7 @@ from course.data.cifar10 import load_cifar10
 from course.data.mnist import load_mnist
 from course.fit import evaluate, fit
 from course.plots import plot_curves
+from course.report import headline
 
 course.seed_everything(0)
 device = course.choose_device()
@@ -795,6 +796,7 @@ for name, model, seconds, result in [
         f"{name:<5} {n_params(model):>10,} {seconds:>10.1f}s {result['loss']:>10.4f} "
         f"{result['accuracy']:>14.2%}"
     )
+headline("MNIST test accuracy, CNN vs MLP", f"{cnn_test['accuracy']:.2%} vs {mlp_test['accuracy']:.2%}")
 
 # %%
 
