@@ -796,7 +796,10 @@ for name, model, seconds, result in [
         f"{name:<5} {n_params(model):>10,} {seconds:>10.1f}s {result['loss']:>10.4f} "
         f"{result['accuracy']:>14.2%}"
     )
-headline("MNIST test accuracy, CNN vs MLP", f"{cnn_test['accuracy']:.2%} vs {mlp_test['accuracy']:.2%}")
+headline(
+    "MNIST test accuracy, CNN vs MLP",
+    f"{cnn_test['accuracy']:.2%} vs {mlp_test['accuracy']:.2%}",
+)
 
 # %%
 
