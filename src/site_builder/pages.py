@@ -256,7 +256,11 @@ def curriculum_markdown(published: dict[int, str]) -> str:
     """The 4-week plan as tables; ``published`` maps day -> lesson name for written lessons."""
     from site_builder.curriculum import DAYS
 
-    out = []
+    out = [
+        f"**{len(published)} of the {len(DAYS)} lessons are published today**; the others "
+        "are marked *coming soon* below.",
+        "",
+    ]
     for week, title in WEEKS.items():
         out += [f"### {title}", "", "| Day | Topic | 主題 |", "| ---: | --- | --- |"]
         for day, (english, chinese) in DAYS.items():

@@ -78,6 +78,7 @@ def test_curriculum_links_written_lessons_only():
     assert "Google Colab](lessons/day01_getting_started.ipynb)" in md
     assert "Summary and next steps" in md and "coming soon" in md
     assert md.count("lessons/") == 1
+    assert md.startswith("**1 of the 25 lessons are published today**")
 
 
 def test_stream_pieces_are_merged_before_collapsing():
