@@ -40,6 +40,7 @@ GPU work · GPU memory statistics
 # (then `torch.version.cuda` is `None`), a missing or too-old NVIDIA driver, or
 # GPUs hidden with `CUDA_VISIBLE_DEVICES=""`.
 
+# sphinx_gallery_needs_gpu = True
 import statistics
 import time
 from functools import partial

@@ -85,6 +85,7 @@ def on_files(files: Files, config) -> Files:
             record,
             (entry.notebook_path(record["key"]), les.path),
             stale=not current,
+            gpu_lesson=bool(les.file_conf.get("needs_gpu")),
         )
         for path in [bundle.notebook, *bundle.images, *bundle.downloads]:
             _add(files, config, course.pages_dir, path)

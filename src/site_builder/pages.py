@@ -92,6 +92,15 @@ SMOKE_BANNER = (
     "the published course is built with the <code>full</code> profile.</p></div>"
 )
 
+NO_GPU_BANNER = (
+    '<div class="admonition info"><p class="admonition-title">This page was built on a '
+    "machine without a GPU</p><p>Its GPU demonstrations say so and are skipped: every "
+    "number below was measured on the CPU. On Google Colab, choose <em>Runtime &gt; Change "
+    "runtime type &gt; T4 GPU</em> and run the notebook: the same cells then move tensors "
+    "to <code>cuda</code>, time the GPU against the CPU and print its memory statistics. "
+    "On an Apple-silicon Mac the <code>mps</code> paths run instead.</p></div>"
+)
+
 STALE_BANNER = (
     '<div class="admonition failure"><p class="admonition-title">This page is out of date'
     "</p><p>The latest run of this lesson failed; this is its last good run. The build log "
@@ -161,10 +170,13 @@ def page_files(
     sources: tuple[Path, Path],
     *,
     stale: bool = False,
+    gpu_lesson: bool = False,
 ) -> PageBundle:
     """Write a lesson's page notebook, figures and downloads under ``config.pages_dir``.
 
     ``sources`` are the executed notebook and the lesson script, offered as downloads.
+    ``gpu_lesson`` (a lesson with ``# sphinx_gallery_needs_gpu = True``) puts a box at the
+    top of the page when the run had no GPU, saying what a GPU runtime shows instead.
     """
     out_dir = config.pages_dir / "lessons" / name
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -204,6 +216,8 @@ def page_files(
         header.append(SMOKE_BANNER)
     if stale:
         header.append(STALE_BANNER)
+    if gpu_lesson and record.get("device") == "cpu":
+        header.append(NO_GPU_BANNER)
     first_md = next(i for i, c in enumerate(page.cells) if c.cell_type == "markdown")
     page.cells.insert(first_md + 1, nbformat.v4.new_markdown_cell("\n\n".join(header)))
     for cell in page.cells:
