@@ -14,7 +14,7 @@ your own build cache and sources are not touched. Steps, each a build and what i
    with the cold build (goal: the same pages; each shard about half the lesson time).
 
 Options: ``--profile full`` (default smoke), ``--jobs N``, ``--repeat N``,
-``--skip-shards``. Prints a table and writes the numbers to build/bench/<profile>.json.
+``--skip-shards``, ``--days 1-14`` (only those lessons). Prints a table and writes the numbers to build/bench/<profile>.json.
 """
 
 from __future__ import annotations
@@ -84,13 +84,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-shards", action="store_true")
+    parser.add_argument("--days", default="1-25", help="only these lessons, e.g. 1-14")
     args = parser.parse_args()
     rows: list[tuple[str, float, list[str], str]] = []
 
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         tmp = Path(tmp)
         tutorials = tmp / "tutorials"
-        shutil.copytree(ROOT / "tutorials", tutorials)
+        tutorials.mkdir()
+        first, last = (int(d) for d in args.days.split("-"))
+        for lesson in sorted((ROOT / "tutorials").glob("day*.py")):
+            if first <= int(lesson.name[3:5]) <= last:
+                shutil.copy(lesson, tutorials)
         helpers = tmp / "src" / "course"
         shutil.copytree(ROOT / "src" / "course", helpers)
         build_dir, site = tmp / "build", tmp / "site"
