@@ -14,7 +14,8 @@ your own build cache and sources are not touched. Steps, each a build and what i
    with the cold build (goal: the same pages; each shard about half the lesson time).
 
 Options: ``--profile full`` (default smoke), ``--jobs N``, ``--repeat N``,
-``--skip-shards``, ``--days 1-14`` (only those lessons). Prints a table and writes the numbers to build/bench/<profile>.json.
+``--skip-shards``, ``--days 1-14`` (only those lessons). Prints a table and writes the
+numbers to build/bench/<profile>.json.
 """
 
 from __future__ import annotations
