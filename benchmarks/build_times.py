@@ -36,14 +36,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def site_builder(env: dict, *args: str) -> float:
     start = time.perf_counter()
-    subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "site_builder", *args],
         cwd=ROOT,
         env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if result.returncode:
+        raise SystemExit(f"site_builder {' '.join(args)} failed:\n{result.stderr[-3000:]}")
     return time.perf_counter() - start
 
 
