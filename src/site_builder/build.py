@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from site_builder import cache, checks, execute, lesson, shards
-from site_builder.config import Config
+from site_builder.config import Config, write_json
 from site_builder.deps import DependencyError
 
 
@@ -167,10 +167,7 @@ def _write_summary(config: Config, outcomes: list[Outcome], shard=None) -> None:
         "lessons": [asdict(o) for o in outcomes],
     }
     path = summary_path(config) if shard is None else shards.manifest_path(config, shard)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    write_json(path, summary)
 
 
 def summary_path(config: Config) -> Path:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from site_builder import build, cache, deploy, lesson, shards
-from site_builder.config import PROFILES, ROOT, Config
+from site_builder.config import PROFILES, ROOT, Config, write_json
 from site_builder.deps import DependencyError
 
 
@@ -62,7 +62,7 @@ def cmd_build(args) -> int:
     try:
         build.raise_for_failures(outcomes)
     except build.BuildFailed as err:
-        _write_json(_site_state_path(config), _site_state(config, "failed"))
+        write_json(_site_state_path(config), _site_state(config, "failed"))
         print(f"\nBUILD FAILED\n\n{err}", file=sys.stderr)
         return 1
     if shard is not None:
@@ -78,11 +78,11 @@ def cmd_assemble(args) -> int:
     config = _config(args)
     summary = shards.assemble(config, args.shards)
     path = build.summary_path(config)
-    _write_json(path, summary)
+    write_json(path, summary)
     shards.write_durations(config, summary["lessons"])
     failed = [row["name"] for row in summary["lessons"] if row["status"] != "ok"]
     if failed:
-        _write_json(_site_state_path(config), _site_state(config, "failed"))
+        write_json(_site_state_path(config), _site_state(config, "failed"))
         print(f"BUILD FAILED: {', '.join(failed)} failed in their shard.", file=sys.stderr)
         return 1
     return _render(config, Path(args.site_dir).resolve())
@@ -106,7 +106,7 @@ def _render(config: Config, site_dir: Path) -> int:
         check=False,
     )
     ok = result.returncode == 0
-    _write_json(_site_state_path(config), _site_state(config, "ok" if ok else "failed", site_dir))
+    write_json(_site_state_path(config), _site_state(config, "ok" if ok else "failed", site_dir))
     if ok:
         print(f"Site built in {site_dir}")
     return result.returncode
@@ -234,11 +234,6 @@ def cmd_deploy(args) -> int:
         return 1
     print(f"Published {site_dir} to branch {args.branch} of {args.remote}")
     return 0
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,3 +80,12 @@ class Config:
         if self.profile == "full" and "timeout" in file_conf:
             return float(file_conf["timeout"])
         return float(DEFAULT_TIMEOUT_S[self.profile])
+
+
+def write_json(path: Path, data) -> None:
+    """Write ``data`` as JSON through a temporary file and a rename: a reader sees the old
+    file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)

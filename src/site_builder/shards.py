@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from site_builder import lesson
-from site_builder.config import Config
+from site_builder.config import Config, write_json
 
 DEFAULT_S = {"full": 120.0, "smoke": 5.0}
 
@@ -89,11 +89,7 @@ def manifest_path(config: Config, shard: Shard) -> Path:
 
 def write_durations(config: Config, lessons: list[dict]) -> None:
     seconds = {row["name"]: row["record"]["duration_s"] for row in lessons if row.get("record")}
-    path = durations_path(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(seconds, indent=2, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
+    write_json(durations_path(config), seconds)
 
 
 def assemble(config: Config, count: int) -> dict:
