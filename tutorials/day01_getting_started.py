@@ -47,9 +47,9 @@ PyTorch needed · **Reading time:** about 2 hours
 #
 # | Build | Runs on | Size | Pick it when |
 # | --- | --- | --- | --- |
-# | CPU | any computer | small (a few hundred MB) | you have no NVIDIA GPU |
-# | CUDA (`cu126`, `cu128`, ...) | an NVIDIA GPU, and the CPU | large (a few GB) | you have one |
-# | macOS | Apple silicon GPU (through `mps`), and the CPU | small | you are on a Mac |
+# | CPU | any computer | a few hundred MB | you have no NVIDIA GPU |
+# | CUDA (`cu126`, ...) | an NVIDIA GPU and the CPU | a few GB | you have one |
+# | macOS | an Apple GPU (`mps`) and the CPU | small | you are on a Mac |
 #
 # First make a **virtual environment**, so the course's packages do not mix with
 # the rest of your system (on Windows, activate with `.venv\Scripts\activate`):
@@ -93,12 +93,14 @@ PyTorch needed · **Reading time:** about 2 hours
 # 4. Check that it worked:
 #
 # ```bash
-# python -c "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())"
+# python -c "import torch; print(torch.__version__, torch.version.cuda)"
+# python -c "import torch; print(torch.cuda.is_available())"
 # ```
 #
-# The last value must be `True` on a machine with an NVIDIA GPU. If it is
-# `False`, you most likely installed the CPU build (`torch.version.cuda` is then
-# `None`) or the driver is older than the build's CUDA.
+# The second line must print `True` on a machine with an NVIDIA GPU. If it is
+# `False`, you most likely installed the CPU build (`torch.version.cuda`, the
+# first line's second value, is then `None`) or the driver is older than the
+# build's CUDA.
 #
 # Here is what the build running this notebook says about itself:
 
@@ -109,12 +111,16 @@ print(f"torch {torch.__version__}")
 if cuda_build is None:
     print("This is a CPU-only build: it cannot use an NVIDIA GPU.")
 else:
-    print(f"This is a CUDA {cuda_build} build: it can use an NVIDIA GPU whose driver supports it.")
+    print(
+        f"This is a CUDA {cuda_build} build: it can use an NVIDIA GPU "
+        "whose driver supports it."
+    )
     if not torch.cuda.is_available():
         print(
-            "CUDA available: False. The build could use a GPU, but this machine offers none "
-            "(no NVIDIA GPU, or no driver): PyTorch runs on the CPU instead. That is fine "
-            "for Week 1; on Colab, choose a GPU runtime to see the other answer."
+            "CUDA available: False. The build could use a GPU, but this machine "
+            "offers none (no NVIDIA GPU, or no driver): PyTorch runs on the CPU "
+            "instead. That is fine for Week 1; on Colab, choose a GPU runtime to "
+            "see the other answer."
         )
 
 # %%
@@ -149,8 +155,9 @@ else:
 #
 # Colab machines are temporary: after a while idle, or after the session's time
 # limit, the machine and every file on it are deleted. Save what you want to
-# keep to Google Drive (`from google.colab import drive; drive.mount("/content/drive")`)
-# or download it. The free GPU is shared, so release it
+# keep to Google Drive, or download it. To use Drive, run
+# `from google.colab import drive; drive.mount("/content/drive")` in a cell.
+# The free GPU is shared, so release it
 # (*Runtime > Disconnect and delete runtime*) when you are done.
 #
 # ### 3.2 A local editor
@@ -209,6 +216,27 @@ for name, value in report.items():
 # are written to run on either, only faster on a GPU.
 
 # %%
+# PyTorch 2.6 and later also offer one question for every kind of accelerator
+# (NVIDIA, Apple, Intel, ...): `torch.accelerator`. PyTorch's own tutorials now
+# choose the device with it. `torch.accelerator.is_available()` says whether an
+# accelerator is usable, and `torch.accelerator.current_accelerator()` names it.
+# Ask `is_available()` first: on its own, `current_accelerator()` names the
+# accelerator the build was made for (or, in some versions, raises), even when
+# the machine has none. The `hasattr` check keeps the cell working on an older
+# PyTorch.
+
+if hasattr(torch, "accelerator"):
+    if torch.accelerator.is_available():
+        accelerator_device = torch.accelerator.current_accelerator()
+    else:
+        accelerator_device = torch.device("cpu")
+    print("torch.accelerator.is_available():", torch.accelerator.is_available())
+    print(f"torch.accelerator chooses: {accelerator_device}")
+    print(f"the if/elif above chose:   {device}")
+else:
+    print(f"torch {torch.__version__} has no torch.accelerator: use the if/elif")
+
+# %%
 # ## 5. Reproducible runs: seeding
 #
 # Random numbers appear everywhere: starting weights, generated data, the order
@@ -255,7 +283,8 @@ print(f"profile: {course.PROFILE}")
 # kind of number). Images, text, model weights and losses are all tensors.
 # [Day 2](day02_tensors.ipynb) covers them in depth.
 
-temperatures = torch.tensor([[21.0, 23.5, 19.0], [18.5, 20.0, 22.5]])  # 2 cities x 3 days
+# 2 cities (rows) x 3 days (columns)
+temperatures = torch.tensor([[21.0, 23.5, 19.0], [18.5, 20.0, 22.5]])
 print(temperatures)
 print("shape:", temperatures.shape, "| dtype:", temperatures.dtype)
 print("mean per city:", temperatures.mean(dim=1))
@@ -268,7 +297,8 @@ print("mean per city:", temperatures.mean(dim=1))
 # tensors on the same device, which is why we chose `device` once above.
 
 temperatures_on_device = temperatures.to(device)
-print("before:", temperatures.device, "| after .to(device):", temperatures_on_device.device)
+print("before:", temperatures.device)
+print("after .to(device):", temperatures_on_device.device)
 
 # %%
 # ### 6.3 Autograd: derivatives for free
@@ -282,7 +312,8 @@ print("before:", temperatures.device, "| after .to(device):", temperatures_on_de
 x = torch.tensor(2.0, requires_grad=True)
 y = x**2 + 3 * x
 y.backward()
-print(f"y = {y.item()}, dy/dx from autograd = {x.grad.item()}, by hand 2x + 3 = {2 * x.item() + 3}")
+print(f"y = {y.item()}, dy/dx from autograd = {x.grad.item()}")
+print(f"by hand: 2x + 3 = {2 * x.item() + 3}")
 
 # %%
 # ### 6.4 Module: a model with parameters
@@ -296,11 +327,16 @@ from torch import nn
 
 line = nn.Linear(in_features=1, out_features=1)
 for name, parameter in line.named_parameters():
-    print(f"{name}: {parameter.data}  (requires_grad={parameter.requires_grad})")
-inputs = torch.tensor([[0.0], [1.0], [2.0]])  # a batch of 3 examples, 1 feature each
+    print(f"{name}: {parameter.detach()}  requires_grad={parameter.requires_grad}")
+inputs = torch.tensor([[0.0], [1.0], [2.0]])  # a batch of 3 examples, 1 feature
 print("outputs:", line(inputs).squeeze(1))
 
 # %%
+# `.detach()` gives a parameter's values without autograd's bookkeeping, the
+# right way to look at them (for a single number, `.item()` gives a plain
+# Python float). Older code uses `parameter.data` for the same; avoid it,
+# because changes made through `.data` are hidden from autograd.
+#
 # The `grad_fn=...` in the printed outputs is autograd at work: they were
 # computed from parameters that require gradients, so PyTorch remembers how,
 # ready for a `backward()` call.
@@ -341,7 +377,9 @@ import matplotlib.pyplot as plt
 grid = torch.linspace(-1, 1, 2)
 plt.figure(figsize=(6, 4))
 plt.scatter(x_data.cpu(), y_data.cpu(), s=12, alpha=0.6, label="data")
-plt.plot(grid, TRUE_W * grid + TRUE_B, color="black", label="true line $y = 3x + 2$")
+plt.plot(
+    grid, TRUE_W * grid + TRUE_B, color="black", label="true line $y = 3x + 2$"
+)
 plt.title("Generated data")
 plt.xlabel("x (input)")
 plt.ylabel("y (target)")
@@ -355,6 +393,7 @@ plt.show()
 # layers, `forward` says how an input becomes an output. Calling `model(x)`
 # runs `forward`. `.to(device)` moves its parameters to the chosen device.
 
+
 class LinearRegression(nn.Module):
     def __init__(self):
         super().__init__()
@@ -366,21 +405,33 @@ class LinearRegression(nn.Module):
 
 model = LinearRegression().to(device)
 print(model)
-print(f"start: w = {model.linear.weight.item():.3f}, b = {model.linear.bias.item():.3f}")
+start_w, start_b = model.linear.weight.item(), model.linear.bias.item()
+print(f"start: w = {start_w:.3f}, b = {start_b:.3f}")
 
 # %%
 # ### 7.3 The training loop
 #
 # Training repeats five steps. The **loss** is the mean squared error,
 # $\mathcal{L} = \frac{1}{n}\sum_i (\hat{y}_i - y_i)^2$, and the **optimiser**
-# is plain gradient descent (SGD), which moves each parameter a small step
-# against its gradient: $w \leftarrow w - \eta\,\frac{\partial \mathcal{L}}{\partial w}$.
-# The step size $\eta$ is the **learning rate** (`lr`).
+# moves each parameter a small step against its gradient:
+#
+# $$w \leftarrow w - \eta\,\frac{\partial \mathcal{L}}{\partial w}.$$
+#
+# The step size $\eta$ is the **learning rate** (`lr`). The optimiser class is
+# `torch.optim.SGD`, for *stochastic* gradient descent: "stochastic" because it
+# normally sees a random mini-batch of the data at each step
+# ([Day 5](day05_data_loading.ipynb)). Our loop gives it all the points at
+# every step, so what runs here is plain, **full-batch gradient descent**,
+# through the same class.
 #
 # We write the loop once, as a function, so the exercises can reuse it.
 
+
 def train(model, x, y, *, steps, lr, print_every=0):
-    """Fit `model` to (x, y) with mean squared error and SGD; return the loss at each step."""
+    """Fit `model` to (x, y) by full-batch gradient descent on the MSE.
+
+    Returns the loss at each step.
+    """
     loss_fn = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
@@ -395,6 +446,7 @@ def train(model, x, y, *, steps, lr, print_every=0):
             print(f"step {step:4d} | loss {loss.item():.4f}")
     return losses
 
+
 # %%
 # Two settings to choose: `steps`, how many updates, and `lr`. A learning rate
 # of 0.1 is a safe start for inputs and targets of this scale; exercise 1 shows
@@ -402,7 +454,9 @@ def train(model, x, y, *, steps, lr, print_every=0):
 
 steps = course.pick(full=200, smoke=100)
 learning_rate = 0.1
-losses = train(model, x_data, y_data, steps=steps, lr=learning_rate, print_every=steps // 10)
+losses = train(
+    model, x_data, y_data, steps=steps, lr=learning_rate, print_every=steps // 10
+)
 
 # %%
 # ### 7.4 The loss curve
@@ -414,12 +468,16 @@ losses = train(model, x_data, y_data, steps=steps, lr=learning_rate, print_every
 
 # sphinx_gallery_thumbnail_number = 2
 design = torch.cat([x_data, torch.ones_like(x_data)], dim=1)  # columns: x, 1
-best_w, best_b = torch.linalg.lstsq(design.cpu(), y_data.cpu()).solution.squeeze(1).tolist()
+best_w, best_b = (
+    torch.linalg.lstsq(design.cpu(), y_data.cpu()).solution.squeeze(1).tolist()
+)
 best_loss = ((best_w * x_data + best_b - y_data) ** 2).mean().item()
 
 plt.figure(figsize=(6, 4))
 plt.plot(range(1, steps + 1), losses, label="training loss (MSE)")
-plt.axhline(best_loss, color="gray", linestyle="--", label="best possible for a line")
+plt.axhline(
+    best_loss, color="gray", linestyle="--", label="best possible for a line"
+)
 plt.yscale("log")
 plt.title("The loss falls as the model learns")
 plt.xlabel("step")
@@ -427,8 +485,10 @@ plt.ylabel("mean squared error (log scale)")
 plt.legend()
 plt.show()
 
-print(f"loss: first step {losses[0]:.4f} -> last step {losses[-1]:.4f} "
-      f"(best possible {best_loss:.4f})")
+print(
+    f"loss: first step {losses[0]:.4f} -> last step {losses[-1]:.4f} "
+    f"(best possible {best_loss:.4f})"
+)
 
 # %%
 # ### 7.5 What did it learn?
@@ -451,8 +511,13 @@ print(f"{'least squares':>14} {best_w:7.3f} {best_b:7.3f}")
 plt.figure(figsize=(6, 4))
 plt.scatter(x_data.cpu(), y_data.cpu(), s=12, alpha=0.6, label="data")
 plt.plot(grid, TRUE_W * grid + TRUE_B, color="black", label="true line")
-plt.plot(grid, learned_w * grid + learned_b, color="tab:red", linestyle="--",
-         label=f"learned line $y = {learned_w:.2f}x + {learned_b:.2f}$")
+plt.plot(
+    grid,
+    learned_w * grid + learned_b,
+    color="tab:red",
+    linestyle="--",
+    label=f"learned line $y = {learned_w:.2f}x + {learned_b:.2f}$",
+)
 plt.title("Learned line vs true line")
 plt.xlabel("x (input)")
 plt.ylabel("y (target)")
@@ -473,8 +538,11 @@ model.eval()
 new_x = torch.tensor([[-0.5], [0.0], [0.5]], device=device)
 with torch.no_grad():
     predictions = model(new_x)
-for xi, pi in zip(new_x.squeeze(1).tolist(), predictions.squeeze(1).tolist(), strict=True):
-    print(f"x = {xi:+.1f} -> predicted y = {pi:.3f} (true line: {TRUE_W * xi + TRUE_B:.3f})")
+for xi, pi in zip(
+    new_x.squeeze(1).tolist(), predictions.squeeze(1).tolist(), strict=True
+):
+    true_y = TRUE_W * xi + TRUE_B
+    print(f"x = {xi:+.1f} -> predicted y = {pi:.3f} (true line: {true_y:.3f})")
 
 # %%
 # ## 8. Summary
@@ -483,11 +551,14 @@ for xi, pi in zip(new_x.squeeze(1).tolist(), predictions.squeeze(1).tolist(), st
 #   type*. Locally, install into a virtual environment with pip, picking the CPU
 #   build or the CUDA build whose version your driver (`nvidia-smi`) supports.
 # - Check the environment first: `torch.__version__`, `torch.version.cuda`,
-#   `torch.cuda.is_available()`, and choose `device` once.
+#   `torch.cuda.is_available()` (or, for any accelerator, `torch.accelerator`),
+#   and choose `device` once.
 # - **Tensors** hold numbers, live on a **device**, and **autograd** computes
 #   their gradients; a **module** holds parameters and a `forward` computation.
 # - Training is five steps repeated: forward, loss, `zero_grad`, `backward`,
-#   `step`. The template is this:
+#   `step`. With all the data in every step, `torch.optim.SGD` does full-batch
+#   gradient descent; mini-batches (Day 5) make it stochastic. The template is
+#   this:
 #
 # ```python
 # model = LinearRegression().to(device)
@@ -523,7 +594,9 @@ rate_steps = 60  # short enough that the diverging run stays below float32's max
 plt.figure(figsize=(6, 4))
 for lr in [0.01, 0.1, 0.5, 1.2]:
     course.seed_everything(0)  # the same starting weights for every learning rate
-    curve = train(LinearRegression().to(device), x_data, y_data, steps=rate_steps, lr=lr)
+    curve = train(
+        LinearRegression().to(device), x_data, y_data, steps=rate_steps, lr=lr
+    )
     plt.plot(range(1, rate_steps + 1), curve, label=f"lr = {lr}")
     print(f"lr = {lr:<4}: final loss {curve[-1]:.4g}")
 plt.yscale("log")
@@ -546,10 +619,14 @@ x_small, y_small = x_small.to(device), y_small.to(device)
 small_model = LinearRegression().to(device)
 train(small_model, x_small, y_small, steps=steps, lr=0.1)
 design_small = torch.cat([x_small, torch.ones_like(x_small)], dim=1).cpu()
-ls_w, ls_b = torch.linalg.lstsq(design_small, y_small.cpu()).solution.squeeze(1).tolist()
+ls_w, ls_b = (
+    torch.linalg.lstsq(design_small, y_small.cpu()).solution.squeeze(1).tolist()
+)
 print(f"true          w = {TRUE_W:.3f}, b = {TRUE_B:.3f}")
-print(f"learned       w = {small_model.linear.weight.item():.3f}, "
-      f"b = {small_model.linear.bias.item():.3f}")
+print(
+    f"learned       w = {small_model.linear.weight.item():.3f}, "
+    f"b = {small_model.linear.bias.item():.3f}"
+)
 print(f"least squares w = {ls_w:.3f}, b = {ls_b:.3f}")
 
 # %%
@@ -562,10 +639,15 @@ x_two = torch.rand(n_points, 2) * 2 - 1
 true_weights = torch.tensor([[2.0], [-3.0]])
 y_two = x_two @ true_weights + 1.0 + NOISE_STD * torch.randn(n_points, 1)
 two_input_model = nn.Linear(2, 1).to(device)
-two_losses = train(two_input_model, x_two.to(device), y_two.to(device), steps=steps, lr=0.1)
-print("input shape:", tuple(x_two.shape), "| weight shape:", tuple(two_input_model.weight.shape))
-print("learned weights:", [round(v, 3) for v in two_input_model.weight.squeeze(0).tolist()],
-      "bias:", round(two_input_model.bias.item(), 3), "| true: [2.0, -3.0] bias 1.0")
+two_losses = train(
+    two_input_model, x_two.to(device), y_two.to(device), steps=steps, lr=0.1
+)
+print(f"input shape: {tuple(x_two.shape)}")
+print(f"weight shape: {tuple(two_input_model.weight.shape)}")
+learned_weights = [round(v, 3) for v in two_input_model.weight.squeeze(0).tolist()]
+learned_bias = round(two_input_model.bias.item(), 3)
+print(f"learned weights: {learned_weights}, bias: {learned_bias}")
+print("true weights:    [2.0, -3.0], bias: 1.0")
 print(f"final loss {two_losses[-1]:.4f}")
 
 # %%

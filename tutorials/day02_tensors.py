@@ -9,11 +9,13 @@ when memory is shared. Most bugs in deep-learning code are shape bugs; this is
 the lesson that prevents them.
 
 **You will learn:** creating tensors · dtype and device · indexing and slicing ·
-`view` / `reshape` / `permute` / `transpose` / `squeeze` / `unsqueeze` / `flatten` and
-contiguity · `cat` and `stack` · broadcasting · element-wise, reduction and
-matrix operations · in-place operations · NumPy interop and shared memory
+`view` / `reshape` / `permute` / `transpose` / `squeeze` / `unsqueeze` /
+`flatten` and contiguity · `cat` and `stack` · broadcasting · element-wise,
+reduction and matrix operations · in-place operations · NumPy interop and
+shared memory
 
-**Before you start:** [Day 1](day01_getting_started.ipynb) · **Reading time:** about 2 hours
+**Before you start:** [Day 1](day01_getting_started.ipynb) ·
+**Reading time:** about 2 hours
 """
 
 # %%
@@ -30,6 +32,7 @@ matrix operations · in-place operations · NumPy interop and shared memory
 # [Day 1](day01_getting_started.ipynb), packaged as `course.choose_device`), and
 # write a small helper that prints a tensor with its shape and dtype.
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -44,6 +47,7 @@ def show(label, t):
     """Print a tensor's shape and dtype, then its values."""
     print(f"{label}: shape {tuple(t.shape)}, dtype {t.dtype}")
     print(t)
+
 
 # %%
 # ## 2. Creating tensors
@@ -83,7 +87,11 @@ show("zeros", torch.zeros(2, 3))
 show("ones (int64)", torch.ones((2, 3), dtype=torch.int64))
 show("full", torch.full((2, 3), 7.0))
 show("eye (identity)", torch.eye(3))
-print("empty: shape", tuple(torch.empty(2, 3).shape), "(values undefined, not printed)")
+print(
+    "empty: shape",
+    tuple(torch.empty(2, 3).shape),
+    "(values undefined, not printed)",
+)
 
 # %%
 # ### 2.4 Ranges
@@ -111,7 +119,8 @@ show("rand(2, 3)", torch.rand(2, 3))
 show("randint(0, 10, (2, 5))", torch.randint(0, 10, (2, 5)))
 show("randperm(6)", torch.randperm(6))
 sample = torch.randn(course.pick(full=100_000, smoke=10_000))
-print(f"randn sample of {sample.numel()}: mean {sample.mean():.4f}, std {sample.std():.4f}")
+print(f"randn sample of {sample.numel()} numbers:")
+print(f"mean {sample.mean():.4f} (expected 0), std {sample.std():.4f} (expected 1)")
 
 # %%
 # ### 2.6 Shaped like another tensor
@@ -133,9 +142,10 @@ show("randn_like", torch.randn_like(template))
 #
 # The dtype decides the range, the precision and the memory per element.
 # Training normally uses `float32`; `float16` and `bfloat16` halve memory and
-# run faster on modern GPUs, at the cost of precision; labels are `int64` (`long`); images
-# arrive as `uint8` (0 to 255). `torch.finfo` tells what a float type can hold:
-# `eps` is the gap between 1 and the next representable number.
+# run faster on modern GPUs, at the cost of precision; labels are `int64`
+# (`long`); images arrive as `uint8` (0 to 255). `torch.finfo` tells what a
+# float type can hold: `eps` is the gap between 1 and the next representable
+# number.
 
 for dtype in [torch.float64, torch.float32, torch.float16, torch.bfloat16]:
     info = torch.finfo(dtype)
@@ -148,7 +158,13 @@ for dtype in [torch.float64, torch.float32, torch.float16, torch.bfloat16]:
 # zero.
 
 decimals = torch.tensor([1.7, -2.7, 3.2])
-print(decimals.to(torch.int64), decimals.long(), decimals.half(), decimals.double(), sep="\n")
+print(
+    decimals.to(torch.int64),
+    decimals.long(),
+    decimals.half(),
+    decimals.double(),
+    sep="\n",
+)
 
 # %%
 # When an operation mixes dtypes, PyTorch **promotes** to a type that can hold
@@ -159,7 +175,10 @@ ints = torch.tensor([1, 2, 3])
 print("int64 + 0.5  ->", (ints + 0.5).dtype)
 print("int64 / 2    ->", ints / 2)
 print("int64 // 2   ->", ints // 2)
-print("int64 + float64 tensor ->", (ints + torch.tensor([1.0], dtype=torch.float64)).dtype)
+print(
+    "int64 + float64 tensor ->",
+    (ints + torch.tensor([1.0], dtype=torch.float64)).dtype,
+)
 
 # %%
 # The most common dtype mistake: data loaded with NumPy is `float64`, while a
@@ -170,7 +189,7 @@ features = torch.from_numpy(np.random.rand(4, 2))  # float64
 try:
     layer(features)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # The fix is to convert once, when the data enters PyTorch:
@@ -186,8 +205,11 @@ print("output shape after .float():", tuple(layer(features.float()).shape))
 # `numel() * element_size()`, also available as `nbytes`.
 
 on_device = torch.zeros(1000, 1000, device=device)
-print(on_device.device, f"{on_device.numel():,} elements x {on_device.element_size()} bytes "
-      f"= {on_device.nbytes / 1e6:.1f} MB")
+print(
+    on_device.device,
+    f"{on_device.numel():,} elements x {on_device.element_size()} bytes "
+    f"= {on_device.nbytes / 1e6:.1f} MB",
+)
 print("moved back:", on_device.to("cpu").device)
 
 # %%
@@ -248,6 +270,7 @@ show("index_select(dim=1, [0, 2])", grid.index_select(1, torch.tensor([0, 2])))
 # or a mask returns a copy. Remember this whenever you modify part of a tensor.
 # The helper below tells whether two tensors read the same block of memory.
 
+
 def shares_memory(a, b):
     """True when the two tensors are views of the same storage."""
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
@@ -256,8 +279,12 @@ def shares_memory(a, b):
 original = torch.zeros(2, 4)
 row_view = original[0]  # a slice: shares memory
 row_copy = original[[1]]  # an index list: a copy
-print("slice shares memory:", shares_memory(row_view, original),
-      "| index list shares memory:", shares_memory(row_copy, original))
+print(
+    "slice shares memory:",
+    shares_memory(row_view, original),
+    "| index list shares memory:",
+    shares_memory(row_copy, original),
+)
 row_view += 1
 row_copy += 5
 show("original after changing the slice (+1) and the copy (+5)", original)
@@ -289,20 +316,38 @@ show("flat.reshape(2, 3, 2)", flat.reshape(2, 3, 2))
 try:
     flat.view(5, 3)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # ### 5.2 `permute` and `transpose`
 #
 # `permute` reorders all dimensions; `transpose(a, b)` swaps two. A typical use:
 # image libraries store a batch as `(N, H, W, C)` (channels last), PyTorch's
-# convolutions want `(N, C, H, W)`. For a matrix, `.T` is the transpose; `.mT`
-# transposes the last two dimensions of a batch of matrices.
+# convolutions want `(N, C, H, W)`. `permute(0, 3, 1, 2)` says where each
+# output dimension comes from: N from 0, C from 3, H from 1, W from 2.
+#
+# A tempting shortcut is `transpose(1, 3)`, which swaps H and C. But a swap
+# moves W too: `(N, H, W, C)` becomes `(N, C, W, H)`, every image transposed
+# (flipped about its diagonal). On square images the shape still looks right,
+# so nothing fails. Images 24 pixels high and 32 wide show the difference, and
+# on square ones `torch.equal` shows that the values differ all the same:
 
-images_nhwc = torch.zeros(8, 32, 32, 3)
-print("NHWC:", tuple(images_nhwc.shape), "-> permute(0, 3, 1, 2) -> NCHW:",
-      tuple(images_nhwc.permute(0, 3, 1, 2).shape))
-print("transpose(1, 3):", tuple(images_nhwc.transpose(1, 3).shape))
+images_nhwc = torch.rand(8, 24, 32, 3)  # 8 RGB images, 24 high, 32 wide
+print("NHWC:                ", tuple(images_nhwc.shape))
+print(
+    "permute(0, 3, 1, 2): ", tuple(images_nhwc.permute(0, 3, 1, 2).shape), "= NCHW"
+)
+print("transpose(1, 3):     ", tuple(images_nhwc.transpose(1, 3).shape), "= NCWH")
+square_nhwc = torch.rand(8, 32, 32, 3)
+by_permute = square_nhwc.permute(0, 3, 1, 2)
+by_transpose = square_nhwc.transpose(1, 3)
+print("square images, same shape:", by_permute.shape == by_transpose.shape)
+print("square images, same values:", torch.equal(by_permute, by_transpose))
+
+# %%
+# For a matrix, `.T` is the transpose; `.mT` transposes the last two
+# dimensions of a batch of matrices.
+
 matrix = torch.arange(6).reshape(2, 3)
 show("matrix", matrix)
 show("matrix.T", matrix.T)
@@ -322,8 +367,16 @@ show("example", example)
 show("example.unsqueeze(0) (a batch of one)", batch_of_one)
 show("example.unsqueeze(1) (a column)", example.unsqueeze(1))
 model_output = torch.zeros(1, 3, 1)  # batch of 1 example, 3 outputs, trailing 1
-print("squeeze(2):", tuple(model_output.squeeze(2).shape), "(keeps the batch dimension)")
-print("squeeze(): ", tuple(model_output.squeeze().shape), "(the batch dimension is gone too)")
+print(
+    "squeeze(2):",
+    tuple(model_output.squeeze(2).shape),
+    "(keeps the batch dimension)",
+)
+print(
+    "squeeze(): ",
+    tuple(model_output.squeeze().shape),
+    "(the batch dimension is gone too)",
+)
 
 # %%
 # ### 5.4 `flatten` and `unflatten`
@@ -335,20 +388,27 @@ print("squeeze(): ", tuple(model_output.squeeze().shape), "(the batch dimension 
 images_nchw = torch.zeros(8, 3, 32, 32)
 print("flatten():           ", tuple(images_nchw.flatten().shape))
 print("flatten(start_dim=1):", tuple(images_nchw.flatten(start_dim=1).shape))
-print("unflatten(1, (3, 32, 32)):",
-      tuple(images_nchw.flatten(start_dim=1).unflatten(1, (3, 32, 32)).shape))
+print(
+    "unflatten(1, (3, 32, 32)):",
+    tuple(images_nchw.flatten(start_dim=1).unflatten(1, (3, 32, 32)).shape),
+)
 
 # %%
 # | Operation | What it does | Copies data? |
 # | --- | --- | --- |
 # | `view(shape)` | new shape, same order | never (errors instead) |
 # | `reshape(shape)` | new shape, same order | only if it must |
-# | `permute(dims)` / `transpose(a, b)` / `.T` | reorder dimensions | never (strides change) |
+# | `permute(dims)`, `transpose(a, b)`, `.T` | reorder dimensions | never |
 # | `unsqueeze(d)` / `squeeze(d)` | add / remove a size-1 dimension | never |
 # | `flatten(start, end)` | merge dimensions | only if it must |
 
 # %%
-# ## 6. Contiguity: why `view` sometimes fails
+# ## 6. Contiguity: why `view` sometimes fails (optional deep dive)
+#
+# The core path can skip this section and come back later. What the next days
+# need from it is one rule: when `view` fails with an error about size and
+# stride, use `reshape` instead (or call `.contiguous()` first). The rest of
+# the section explains why, with strides, the way a tensor maps onto memory.
 #
 # A tensor is **contiguous** when reading its elements in row order walks
 # through memory one step at a time. The **strides** say how many memory steps
@@ -357,10 +417,14 @@ print("unflatten(1, (3, 32, 32)):",
 # order. Take `matrix` from section 5.2 and its transpose:
 
 transposed = matrix.T
-print(f"matrix     shape {tuple(matrix.shape)} stride {matrix.stride()} "
-      f"contiguous {matrix.is_contiguous()}")
-print(f"matrix.T   shape {tuple(transposed.shape)} stride {transposed.stride()} "
-      f"contiguous {transposed.is_contiguous()}")
+print(
+    f"matrix     shape {tuple(matrix.shape)} stride {matrix.stride()} "
+    f"contiguous {matrix.is_contiguous()}"
+)
+print(
+    f"matrix.T   shape {tuple(transposed.shape)} stride {transposed.stride()} "
+    f"contiguous {transposed.is_contiguous()}"
+)
 print("same memory:", shares_memory(matrix, transposed))
 
 # %%
@@ -368,11 +432,10 @@ print("same memory:", shares_memory(matrix, transposed))
 # Reading `matrix` row by row visits memory in order; reading `matrix.T` row
 # by row jumps around.
 
-import matplotlib.pyplot as plt
-
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
-for ax, tensor, name in zip(axes, [matrix, transposed], ["matrix (2 x 3)", "matrix.T (3 x 2)"],
-                            strict=True):
+for ax, tensor, name in zip(
+    axes, [matrix, transposed], ["matrix (2 x 3)", "matrix.T (3 x 2)"], strict=True
+):
     ax.imshow(tensor, cmap="Blues", vmin=-2, vmax=7)
     for (row, col), value in np.ndenumerate(tensor.numpy()):
         ax.text(col, row, f"slot {value}", ha="center", va="center", fontsize=11)
@@ -381,7 +444,9 @@ for ax, tensor, name in zip(axes, [matrix, transposed], ["matrix (2 x 3)", "matr
     ax.set_ylabel("row index")
     ax.set_xticks(range(tensor.shape[1]))
     ax.set_yticks(range(tensor.shape[0]))
-fig.suptitle("Where each element sits in memory: the same six slots, read in two orders")
+fig.suptitle(
+    "Where each element sits in memory: the same six slots, read in two orders"
+)
 fig.tight_layout()
 plt.show()
 
@@ -393,7 +458,7 @@ plt.show()
 try:
     transposed.view(6)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # The message says it all: the requested shape cannot be described with
@@ -404,8 +469,14 @@ except RuntimeError as err:
 fixed_1 = transposed.contiguous().view(6)
 fixed_2 = transposed.reshape(6)
 show("matrix.T.contiguous().view(6)", fixed_1)
-print("reshape on the transposed tensor shares memory:", shares_memory(fixed_2, matrix))
-print("reshape on the contiguous tensor shares memory:", shares_memory(matrix.reshape(6), matrix))
+print(
+    "reshape on the transposed tensor shares memory:",
+    shares_memory(fixed_2, matrix),
+)
+print(
+    "reshape on the contiguous tensor shares memory:",
+    shares_memory(matrix.reshape(6), matrix),
+)
 
 # %%
 # ## 7. Joining tensors: `cat` and `stack`
@@ -430,7 +501,9 @@ for joiner in (torch.cat, torch.stack):
     try:
         joiner([a, wider], dim=0)
     except RuntimeError as err:
-        print(f"{joiner.__name__}:", type(err).__name__, err)
+        print(
+            f"Expected error from {joiner.__name__}:", type(err).__name__, "-", err
+        )
 
 # %%
 # The inverses split a tensor back into pieces: `chunk` into a number of
@@ -440,7 +513,10 @@ for joiner in (torch.cat, torch.stack):
 joined = torch.arange(10)
 print("chunk(3):", [piece.tolist() for piece in joined.chunk(3)])
 print("split(4):", [piece.tolist() for piece in joined.split(4)])
-print("unbind(0) of a stacked pair:", [tuple(t.shape) for t in torch.stack([a, b]).unbind(0)])
+print(
+    "unbind(0) of a stacked pair:",
+    [tuple(t.shape) for t in torch.stack([a, b]).unbind(0)],
+)
 
 # %%
 # ## 8. Broadcasting
@@ -463,16 +539,21 @@ print("unbind(0) of a stacked pair:", [tuple(t.shape) for t in torch.stack([a, b
 # A column of shape `(3, 1)` plus a row of shape `(4,)`. The function below
 # applies the rules step by step and prints them.
 
+
 def explain_broadcast(shape_a, shape_b):
-    """Print the broadcasting rules applied to two shapes, and return the result shape."""
+    """Print the broadcasting rules for two shapes; return the result shape."""
     ndim = max(len(shape_a), len(shape_b))
     padded_a = (1,) * (ndim - len(shape_a)) + tuple(shape_a)
     padded_b = (1,) * (ndim - len(shape_b)) + tuple(shape_b)
     print(f"rule 1, pad on the left: {padded_a} and {padded_b}")
     result = []
-    for position, (size_a, size_b) in enumerate(zip(padded_a, padded_b, strict=True)):
+    for position, (size_a, size_b) in enumerate(
+        zip(padded_a, padded_b, strict=True)
+    ):
         if size_a != size_b and 1 not in (size_a, size_b):
-            raise ValueError(f"position {position}: sizes {size_a} and {size_b} cannot broadcast")
+            raise ValueError(
+                f"position {position}: sizes {size_a} and {size_b} cannot broadcast"
+            )
         result.append(max(size_a, size_b))
         print(f"rule 2, position {position}: {size_a} vs {size_b} -> {result[-1]}")
     print(f"result shape: {tuple(result)}")
@@ -491,17 +572,25 @@ show("column + row", column + row)
 
 # sphinx_gallery_thumbnail_number = 2
 stretched = torch.broadcast_tensors(column, row)
-panels = [(stretched[0], "column (3, 1) stretched to (3, 4)", (3, 1)),
-          (stretched[1], "row (4,) stretched to (3, 4)", (1, 4)),
-          (column + row, "column + row, shape (3, 4)", (3, 4))]
+panels = [
+    (stretched[0], "column (3, 1) stretched to (3, 4)", (3, 1)),
+    (stretched[1], "row (4,) stretched to (3, 4)", (1, 4)),
+    (column + row, "column + row, shape (3, 4)", (3, 4)),
+]
 fig, axes = plt.subplots(1, 3, figsize=(12, 3))
 for ax, (values, title, original_shape) in zip(axes, panels, strict=True):
     ax.imshow(values, cmap="viridis", alpha=0.35)
     for (r, c), value in np.ndenumerate(values.numpy()):
         is_original = r < original_shape[0] and c < original_shape[1]
-        ax.text(c, r, str(value), ha="center", va="center",
-                fontweight="bold" if is_original else "normal",
-                color="black" if is_original else "gray")
+        ax.text(
+            c,
+            r,
+            str(value),
+            ha="center",
+            va="center",
+            fontweight="bold" if is_original else "normal",
+            color="black" if is_original else "gray",
+        )
     ax.set_title(title)
     ax.set_xlabel("column index")
     ax.set_ylabel("row index")
@@ -516,8 +605,14 @@ plt.show()
 # gives a stretched view whose stride along the stretched dimension is 0.
 
 expanded = column.expand(3, 4)
-print("expanded shape", tuple(expanded.shape), "stride", expanded.stride(),
-      "| shares memory with column:", shares_memory(expanded, column))
+print(
+    "expanded shape",
+    tuple(expanded.shape),
+    "stride",
+    expanded.stride(),
+    "| shares memory with column:",
+    shares_memory(expanded, column),
+)
 
 # %%
 # ### 8.2 Broadcasting at work: standardising features
@@ -525,16 +620,33 @@ print("expanded shape", tuple(expanded.shape), "stride", expanded.stride(),
 # A data set of 5 examples with 3 features, each feature on its own scale.
 # `data.mean(dim=0)` has shape `(3,)`, which broadcasts against `(5, 3)`: one
 # line standardises every column.
+#
+# One detail before the code: `torch.std` divides by $N - 1$ by default
+# (Bessel's correction, which makes the variance estimate unbiased), while
+# NumPy's `np.std` divides by $N$. On 5 rows that is a visible difference, so
+# results computed with the other library will not match unless you say which
+# one you mean; `correction=0` makes PyTorch divide by $N$ like NumPy.
 
-data = torch.randn(5, 3) * torch.tensor([1.0, 10.0, 100.0]) + torch.tensor([0.0, 50.0, -200.0])
+scales = torch.tensor([1.0, 10.0, 100.0])
+offsets = torch.tensor([0.0, 50.0, -200.0])
+data = torch.randn(5, 3) * scales + offsets
 standardised = (data - data.mean(dim=0)) / data.std(dim=0)
 print("shapes:", tuple(data.shape), "-", tuple(data.mean(dim=0).shape))
 print("column means after:", standardised.mean(dim=0))
 print("column stds after: ", standardised.std(dim=0))
+first_feature = data[:, 0]
+print("standard deviation of feature 0:")
+print(f"  torch.std (divides by N - 1): {first_feature.std():.4f}")
+print(f"  torch.std(correction=0):      {first_feature.std(correction=0):.4f}")
+print(f"  np.std (divides by N):        {np.std(first_feature.numpy()):.4f}")
 
 # %%
 # Means printed as tiny numbers such as `1e-07` are zero up to `float32`
-# rounding (compare with `eps` in section 3.1).
+# rounding (compare with `eps` in section 3.1). The three standard deviations
+# show the two conventions: the $N - 1$ one is larger by a factor
+# $\sqrt{N / (N - 1)}$, here $\sqrt{5/4}$. With thousands of rows the gap
+# all but vanishes, but it explains small mismatches between PyTorch and NumPy
+# (or scikit-learn, which divides by $N$).
 
 # %%
 # ### 8.3 The silent bug, and the loud one
@@ -549,7 +661,9 @@ targets = torch.tensor([1.0, 2.0, 3.0])  # (3,), as labels are often stored
 wrong = ((predictions - targets) ** 2).mean()
 right = ((predictions.squeeze(1) - targets) ** 2).mean()
 print("shape of the difference:", tuple((predictions - targets).shape))
-print(f"loss with the shape bug: {wrong.item():.4f}, correct loss: {right.item():.4f}")
+print(
+    f"loss with the shape bug: {wrong.item():.4f}, correct loss: {right.item():.4f}"
+)
 
 # %%
 # The predictions are perfect, so the correct loss is 0; the buggy one is not.
@@ -560,7 +674,7 @@ print(f"loss with the shape bug: {wrong.item():.4f}, correct loss: {right.item()
 try:
     torch.ones(2, 3) + torch.ones(2)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # ## 9. Operations
@@ -615,7 +729,7 @@ print("mean:", m.mean().item(), "| std per column:", m.std(dim=0))
 try:
     m / m.sum(dim=1)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 row_normalised = m / m.sum(dim=1, keepdim=True)
 print("row sums after normalising:", row_normalised.sum(dim=1))
 
@@ -638,14 +752,12 @@ show("A * B (element-wise)", A * B)
 try:
     torch.ones(2, 3) @ torch.ones(2, 3)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # `matmul` also handles vectors and batches. For a batch of matrices it
 # multiplies pair by pair and broadcasts the batch dimensions; `torch.bmm` is
 # the strict version (both inputs `(B, n, k)` and `(B, k, p)`).
-# `torch.einsum` writes any of these as a formula over index letters: letters
-# that disappear from the output are summed.
 
 batch_a = torch.randn(10, 2, 3)
 batch_b = torch.randn(10, 3, 4)
@@ -653,12 +765,34 @@ weights = torch.randn(3, 4)
 vector = torch.randn(3)
 print("matrix @ vector:       ", tuple((batch_a[0] @ vector).shape))
 print("bmm (10,2,3)x(10,3,4): ", tuple(torch.bmm(batch_a, batch_b).shape))
-print("matmul with broadcast: ", tuple((batch_a @ weights).shape), "(one weight matrix for all 10)")
-print("einsum 'bij,bjk->bik': ", tuple(torch.einsum("bij,bjk->bik", batch_a, batch_b).shape))
-print("einsum agrees with bmm:", torch.allclose(torch.einsum("bij,bjk->bik", batch_a, batch_b),
-                                                torch.bmm(batch_a, batch_b)))
-print(f"dot product 'i,i->':    {torch.einsum('i,i->', vector, vector).item():.4f} "
-      f"= torch.dot {torch.dot(vector, vector).item():.4f}")
+print(
+    "matmul with broadcast: ",
+    tuple((batch_a @ weights).shape),
+    "(one weight matrix)",
+)
+
+# %%
+# ### 9.4 `einsum` (optional deep dive)
+#
+# The core path can skip this and come back later: `@` and `matmul` cover
+# everything the next days do. `torch.einsum` writes any of these products as
+# a formula over index letters: letters that disappear from the output are
+# summed.
+
+print(
+    "einsum 'bij,bjk->bik': ",
+    tuple(torch.einsum("bij,bjk->bik", batch_a, batch_b).shape),
+)
+print(
+    "einsum agrees with bmm:",
+    torch.allclose(
+        torch.einsum("bij,bjk->bik", batch_a, batch_b), torch.bmm(batch_a, batch_b)
+    ),
+)
+print(
+    f"dot product 'i,i->':    {torch.einsum('i,i->', vector, vector).item():.4f} "
+    f"= torch.dot {torch.dot(vector, vector).item():.4f}"
+)
 
 # %%
 # ## 10. In-place operations
@@ -681,20 +815,28 @@ print("after t = t + 1:", t, "| same memory:", t.data_ptr() == address)
 # Autograd ([Day 3](day03_autograd.ipynb)) dislikes in-place operations, for a
 # reason: to compute gradients it **saves** some of the values seen on the way
 # forward. Overwriting them would make the gradients silently wrong, so PyTorch
-# refuses. First, a parameter (a tensor that requires gradients and was created
-# by you, a *leaf*) cannot be modified in place while autograd is recording:
+# refuses. A parameter (a tensor that requires gradients and was created by
+# you, a *leaf*) cannot be modified in place while autograd is recording:
 
 weight = torch.ones(3, requires_grad=True)
 try:
     weight.add_(1)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
-# Second, a value that a later gradient needs cannot be overwritten. Here
-# `squared = hidden ** 2` saves `hidden` (its derivative is `2 * hidden`).
-# Every tensor has a version counter that each in-place operation increments;
-# `backward` checks it and stops:
+# The rule of thumb: avoid in-place operations on anything autograd is
+# tracking; use them for buffers and, inside `torch.no_grad()`, for updating
+# parameters (which is what optimisers do).
+
+# %%
+# ### 10.1 Version counters (optional deep dive)
+#
+# The core path can skip this and come back later. It shows the other harmful
+# in-place change, and how PyTorch notices it: a value that a later gradient
+# needs cannot be overwritten. Here `squared = hidden ** 2` saves
+# `hidden` (its derivative is `2 * hidden`). Every tensor has a version counter
+# that each in-place operation increments; `backward` checks it and stops:
 
 hidden = weight * 2
 squared = hidden**2
@@ -704,12 +846,7 @@ print("version of hidden after: ", hidden._version)
 try:
     squared.sum().backward()
 except RuntimeError as err:
-    print(type(err).__name__, err)
-
-# %%
-# The rule of thumb: avoid in-place operations on anything autograd is
-# tracking; use them for buffers and, inside `torch.no_grad()`, for updating
-# parameters (which is what optimisers do).
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # ## 11. NumPy interop and shared memory
@@ -745,9 +882,12 @@ print("torch.tensor copy:", copied, "| the array it came from:", shared_array)
 try:
     weight.numpy()
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 print("detach().numpy():", weight.detach().numpy())
-print("on the device, numpy(force=True):", torch.ones(2, device=device).numpy(force=True))
+print(
+    "on the device, numpy(force=True):",
+    torch.ones(2, device=device).numpy(force=True),
+)
 
 # %%
 # For single numbers and short lists, `.item()` and `.tolist()` give plain
@@ -774,6 +914,9 @@ print(torch.tensor(2.5).item(), torch.tensor([[1, 2], [3, 4]]).tolist())
 # - Reductions remove the `dim` you name; `keepdim=True` keeps it for
 #   broadcasting back. `@` is the matrix product, `*` is element-wise.
 # - In-place operations (`_` suffix) save memory but fight autograd.
+# - `torch.std` divides by $N - 1$, `np.std` by $N$ (`correction=0`).
+# - To go from NHWC to NCHW, `permute(0, 3, 1, 2)`; `transpose(1, 3)` also
+#   swaps height and width.
 # - `.numpy()` and `from_numpy` share memory with the tensor.
 
 # %%
@@ -803,8 +946,14 @@ images = torch.from_numpy(raw).permute(0, 3, 1, 2).float() / 255
 channel_mean = images.mean(dim=(0, 2, 3), keepdim=True)
 channel_std = images.std(dim=(0, 2, 3), keepdim=True)
 normalised = (images - channel_mean) / channel_std
-print("shape:", tuple(normalised.shape), "| dtype:", normalised.dtype,
-      "| statistics shape:", tuple(channel_mean.shape))
+print(
+    "shape:",
+    tuple(normalised.shape),
+    "| dtype:",
+    normalised.dtype,
+    "| statistics shape:",
+    tuple(channel_mean.shape),
+)
 print("per-channel mean:", normalised.mean(dim=(0, 2, 3)))
 print("per-channel std: ", normalised.std(dim=(0, 2, 3)))
 
@@ -817,14 +966,23 @@ points_a = torch.randn(5, 2)
 points_b = torch.randn(4, 2)
 differences = points_a.unsqueeze(1) - points_b.unsqueeze(0)
 distances = differences.pow(2).sum(dim=-1).sqrt()
-print("differences:", tuple(differences.shape), "-> distances:", tuple(distances.shape))
-print("matches torch.cdist:", torch.allclose(distances, torch.cdist(points_a, points_b), atol=1e-6))
+print(
+    "differences:",
+    tuple(differences.shape),
+    "-> distances:",
+    tuple(distances.shape),
+)
+print(
+    "matches torch.cdist:",
+    torch.allclose(distances, torch.cdist(points_a, points_b), atol=1e-6),
+)
 
 # %%
 # **Solution 3.** $e^{1000}$ overflows to infinity and the naive version
 # returns `nan`. Subtracting the row maximum (with `keepdim`, so it broadcasts)
 # makes the largest exponent $e^0 = 1$; the factor $e^{-\max}$ cancels between
 # numerator and denominator.
+
 
 def naive_softmax(z):
     return z.exp() / z.exp().sum(dim=1, keepdim=True)
@@ -838,7 +996,10 @@ def safe_softmax(z):
 logits = torch.tensor([[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0]])
 print("naive:", naive_softmax(logits))
 print("safe: ", safe_softmax(logits))
-print("matches torch.softmax:", torch.allclose(safe_softmax(logits), torch.softmax(logits, dim=1)))
+print(
+    "matches torch.softmax:",
+    torch.allclose(safe_softmax(logits), torch.softmax(logits, dim=1)),
+)
 
 # %%
 # Next: [Day 3](day03_autograd.ipynb) looks inside autograd, the engine that

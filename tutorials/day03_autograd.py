@@ -26,15 +26,16 @@ non-scalar outputs · gradient checking · gradient descent by hand
 #
 # so we need the gradient: one partial derivative per parameter, millions of
 # them for a real network. Deriving them by hand does not scale; approximating
-# them numerically is slow and inexact (section 8). Autograd does it exactly:
+# them numerically is slow and inexact (section 9). Autograd does it exactly:
 # while your code runs, it records each operation in a **graph**; `backward()`
 # then walks that graph from the output back to the inputs, applying the
 # **chain rule** at every step:
 #
 # $$\frac{d\mathcal{L}}{dx} = \frac{d\mathcal{L}}{dy}\,\frac{dy}{dx}.$$
 #
-# One backward pass costs about as much as the forward pass, however many
-# parameters there are. That is what makes deep learning practical.
+# One backward pass costs a small multiple of the forward pass (typically
+# about twice as much), however many parameters there are. That is what makes
+# deep learning practical.
 
 import matplotlib.pyplot as plt
 import torch
@@ -54,7 +55,11 @@ course.seed_everything(0)
 scale = torch.tensor(0.5, requires_grad=True)  # a parameter
 reading = torch.tensor(2.0)  # an input: not tracked
 scaled = scale * reading
-for name, t in [("scale", scale), ("reading", reading), ("scaled = scale * reading", scaled)]:
+for name, t in [
+    ("scale", scale),
+    ("reading", reading),
+    ("scaled = scale * reading", scaled),
+]:
     print(f"{name:25} requires_grad={t.requires_grad!s:5}  is_leaf={t.is_leaf}")
 
 # %%
@@ -68,7 +73,7 @@ print("after requires_grad_():", torch.zeros(3).requires_grad_().requires_grad)
 try:
     torch.tensor([1, 2, 3], requires_grad=True)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # ## 3. The graph and `grad_fn`
@@ -96,8 +101,12 @@ print("prediction.grad_fn:", prediction.grad_fn.name())
 print("w.grad_fn:         ", w.grad_fn)
 
 # %%
-# Each node lists the nodes it sends gradients to in `next_functions`. Walking
-# them from the loss recovers the whole graph. A tracked leaf ends in an
+# ### 3.1 Walking the whole graph (optional deep dive)
+#
+# The core path can skip this and come back later: it looks inside the graph
+# that `backward()` walks for you. Each node lists the nodes it sends
+# gradients to in `next_functions`. Walking them from the loss recovers the
+# whole graph. A tracked leaf ends in an
 # `AccumulateGrad` node (it adds the gradient into the leaf's `.grad`); an
 # untracked input appears as `None`, because no gradient flows to it.
 
@@ -105,7 +114,7 @@ leaf_names = {id(w): "w", id(b): "b"}
 
 
 def print_graph(node, depth=0):
-    """Print the backward graph below `node`, one node per line, indented by depth."""
+    """Print the backward graph below `node`, one node per line, indented."""
     if node is None:
         print("    " * depth + "None (no gradient needed: x, target or a constant)")
         return
@@ -124,11 +133,15 @@ print_graph(loss.grad_fn)
 # subtraction (`SubBackward0`) of an addition (`AddBackward0`) of a
 # multiplication (`MulBackward0`) and `b`. Backward follows exactly these
 # arrows.
+
+# %%
+# ### 3.2 Define by run
 #
 # The graph is built **as the code runs** ("define by run"). Ordinary Python
 # `if` and `while` decide which operations happen, and the graph records only
 # those. Here the number of doublings depends on the input, and so does the
 # gradient, $2^k$ for $k$ doublings:
+
 
 def double_until_large(v):
     doublings = 0
@@ -142,8 +155,10 @@ for start in [0.3, 3.0]:
     leaf = torch.tensor(start, requires_grad=True)
     out, doublings = double_until_large(leaf)
     out.backward()
-    print(f"start {start}: {doublings} doublings, gradient {leaf.grad.item():.0f} "
-          f"(2**{doublings} = {2**doublings})")
+    print(
+        f"start {start}: {doublings} doublings, gradient {leaf.grad.item():.0f} "
+        f"(2**{doublings} = {2**doublings})"
+    )
 
 # %%
 # ## 4. `backward()`: computing the gradients
@@ -157,7 +172,9 @@ for start in [0.3, 3.0]:
 loss.backward()
 residual = (prediction - target).item()
 print(f"autograd: dL/dw = {w.grad.item():.4f}, dL/db = {b.grad.item():.4f}")
-print(f"by hand:  dL/dw = {2 * residual * x.item():.4f}, dL/db = {2 * residual:.4f}")
+print(
+    f"by hand:  dL/dw = {2 * residual * x.item():.4f}, dL/db = {2 * residual:.4f}"
+)
 
 # %%
 # To save memory, `backward()` frees the values the graph saved on the way
@@ -168,33 +185,48 @@ print(f"by hand:  dL/dw = {2 * residual * x.item():.4f}, dL/db = {2 * residual:.
 try:
     loss.backward()
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # Gradients land only in **leaves**. An intermediate tensor such as
 # `prediction` gets none (reading its `.grad` gives `None` and a warning)
-# unless you ask with `.retain_grad()` before the backward pass.
-#
-# `torch.autograd.grad(outputs, inputs)` is the functional alternative: it
-# *returns* the gradients instead of storing them in `.grad`. Handy when you
-# want a gradient as a value (exercise 1 uses it for a second derivative).
+# unless you ask with `.retain_grad()` before the backward pass. By the chain
+# rule, $\frac{\partial \mathcal{L}}{\partial \hat{y}} = 2(\hat{y} - t)$.
+# A new forward pass builds a new graph (the old one was freed):
 
 prediction = w * x + b
 prediction.retain_grad()
 loss = (prediction - target) ** 2
-grad_w, grad_b = torch.autograd.grad(loss, [w, b], retain_graph=True)
-print(f"autograd.grad: dL/dw = {grad_w.item():.4f}, dL/db = {grad_b.item():.4f}")
 loss.backward()
-print(f"dL/dprediction (kept by retain_grad): {prediction.grad.item():.4f}")
+print(f"dL/dprediction, kept by retain_grad: {prediction.grad.item():.4f}")
+print(f"by hand, 2 * (prediction - target):  {2 * residual:.4f}")
+
+# %%
+# `torch.autograd.grad(outputs, inputs)` is the functional alternative: it
+# *returns* the gradients of the inputs you name and leaves their `.grad`
+# untouched. Handy when you want a gradient as a value (exercise 1 uses it for
+# a second derivative). It still runs the whole backward pass, though: a
+# tensor marked with `retain_grad()` in the same graph gets its `.grad` filled
+# (and, like every `.grad`, added to), which is why this cell builds a fresh
+# graph rather than reusing the one above.
+
+w_grad_before = w.grad.item()
+fresh_loss = (w * x + b - target) ** 2
+grad_w, grad_b = torch.autograd.grad(fresh_loss, [w, b])
+print(f"returned: dL/dw = {grad_w.item():.4f}, dL/db = {grad_b.item():.4f}")
+print(f"w.grad before: {w_grad_before:.4f}, after: {w.grad.item():.4f} (untouched)")
 
 # %%
 # ## 5. Gradients accumulate: zero them
 #
-# `backward()` **adds** into `.grad`; it never overwrites. The last cell ran a
-# second backward pass, so `w.grad` now holds the gradient twice:
+# `backward()` **adds** into `.grad`; it never overwrites. Section 4 and the
+# `retain_grad` cell each ran a backward pass through the same numbers
+# (`autograd.grad` added nothing), so `w.grad` now holds the gradient twice:
 
-print(f"w.grad after two backward passes: {w.grad.item():.4f} "
-      f"(one pass gives {2 * residual * x.item():.4f})")
+print(
+    f"w.grad after two backward passes: {w.grad.item():.4f} "
+    f"(one pass gives {2 * residual * x.item():.4f})"
+)
 
 # %%
 # That is why every training loop clears the gradients before each backward
@@ -219,11 +251,15 @@ full_loss = ((weight * inputs - targets) ** 2).mean()
 full_gradient = torch.autograd.grad(full_loss, weight)[0]
 
 n_micro = 4
-for x_part, t_part in zip(inputs.chunk(n_micro), targets.chunk(n_micro), strict=True):
+for x_part, t_part in zip(
+    inputs.chunk(n_micro), targets.chunk(n_micro), strict=True
+):
     part_loss = ((weight * x_part - t_part) ** 2).mean() / n_micro
     part_loss.backward()  # adds into weight.grad
-print(f"full batch: {full_gradient.item():.6f} | {n_micro} accumulated micro-batches: "
-      f"{weight.grad.item():.6f}")
+print(
+    f"full batch: {full_gradient.item():.6f} | "
+    f"{n_micro} accumulated micro-batches: {weight.grad.item():.6f}"
+)
 
 # %%
 # ## 6. Switching tracking off: `no_grad`, `inference_mode`, `detach`
@@ -237,9 +273,19 @@ print(f"full batch: {full_gradient.item():.6f} | {n_micro} accumulated micro-bat
 
 with torch.no_grad():
     untracked = w * 2
-print("inside no_grad: requires_grad", untracked.requires_grad, "| grad_fn", untracked.grad_fn)
+print(
+    "inside no_grad: requires_grad",
+    untracked.requires_grad,
+    "| grad_fn",
+    untracked.grad_fn,
+)
 tracked = w * 2
-print("outside:        requires_grad", tracked.requires_grad, "| grad_fn", tracked.grad_fn.name())
+print(
+    "outside:        requires_grad",
+    tracked.requires_grad,
+    "| grad_fn",
+    tracked.grad_fn.name(),
+)
 
 # %%
 # **`torch.inference_mode()`**: a stricter, slightly faster `no_grad` for pure
@@ -253,7 +299,7 @@ parameter = torch.ones(3, requires_grad=True)
 try:
     (parameter * features).sum().backward()
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # Use `inference_mode` when the results are final (serving predictions), and
@@ -269,17 +315,26 @@ except RuntimeError as err:
 
 u = torch.tensor(3.0, requires_grad=True)
 u_const = u.detach()
-print("detached:", u_const.requires_grad, "| same memory:", u_const.data_ptr() == u.data_ptr())
+print(
+    "detached:",
+    u_const.requires_grad,
+    "| same memory:",
+    u_const.data_ptr() == u.data_ptr(),
+)
 (u * u).backward()
 print(f"d(u*u)/du          = {u.grad.item()} (2u)")
 u.grad = None
 (u * u_const).backward()
-print(f"d(u*detach(u))/du  = {u.grad.item()} (u: the detached factor is a constant)")
+print(
+    f"d(u*detach(u))/du  = {u.grad.item()} (u: the detached factor is a constant)"
+)
 
 # %%
-# ## 7. Non-scalar outputs
+# ## 7. Non-scalar outputs (optional deep dive)
 #
-# `backward()` without arguments needs a **scalar** output, such as a loss.
+# The core path can skip this section and come back later; what it needs is
+# the first cell: `backward()` without arguments needs a **scalar** output,
+# such as a loss.
 # For a vector output there is no single gradient but a whole Jacobian matrix
 # $J_{ij} = \partial y_i / \partial x_j$, and PyTorch will not guess which
 # combination you want:
@@ -289,7 +344,7 @@ ys = torch.stack([xs[0] * xs[1], xs[1] * xs[2], xs[0] + xs[2]])
 try:
     ys.backward()
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # Autograd computes **vector-Jacobian products**: given a vector $v$ shaped
@@ -320,10 +375,16 @@ print("xs.grad from backward(v):  ", xs.grad)
 #
 # Take $f(x) = x \sin x$. Its derivative by the product rule is
 # $f'(x) = \sin x + x \cos x$. Evaluate $f$ on a grid of points, call
-# `backward` on the sum, and `grid.grad` holds $f'$ at every point.
+# `backward` on the sum, and `grid.grad` holds $f'$ at every point: each term
+# $f(x_i)$ of the sum depends on $x_i$ alone, so the derivative of the sum with
+# respect to $x_i$ is $f'(x_i)$.
 
-grid = torch.linspace(-2 * torch.pi, 2 * torch.pi, course.pick(full=400, smoke=100),
-                      requires_grad=True)
+grid = torch.linspace(
+    -2 * torch.pi,
+    2 * torch.pi,
+    course.pick(full=400, smoke=100),
+    requires_grad=True,
+)
 f = grid * torch.sin(grid)
 f.sum().backward()
 autograd_derivative = grid.grad
@@ -339,9 +400,19 @@ print(f"largest |autograd - analytic| over {grid.numel()} points: {max_gap:.2e}"
 
 plt.figure(figsize=(7, 4))
 plt.plot(grid.detach(), f.detach(), label="$f(x) = x \\sin x$")
-plt.plot(grid.detach(), autograd_derivative, linewidth=3, alpha=0.6,
-         label="$f'(x)$ from autograd")
-plt.plot(grid.detach(), analytic_derivative, "k--", label="$f'(x) = \\sin x + x\\cos x$ (analytic)")
+plt.plot(
+    grid.detach(),
+    autograd_derivative,
+    linewidth=3,
+    alpha=0.6,
+    label="$f'(x)$ from autograd",
+)
+plt.plot(
+    grid.detach(),
+    analytic_derivative,
+    "k--",
+    label="$f'(x) = \\sin x + x\\cos x$ (analytic)",
+)
 plt.axhline(0, color="gray", linewidth=0.5)
 plt.title("A function and its derivative: autograd matches the analytic formula")
 plt.xlabel("x (radians)")
@@ -354,7 +425,11 @@ plt.show()
 # gradient descent would stop.
 
 # %%
-# ## 9. Checking gradients against finite differences
+# ## 9. Checking gradients against finite differences (optional deep dive)
+#
+# The core path can skip this section and come back later: it matters when you
+# write a gradient yourself (a custom `torch.autograd.Function`, below), which
+# most training code never does.
 #
 # How do you know a gradient is right (say, for a function you wrote
 # yourself)? Compare it with the definition of the derivative. The **central
@@ -367,6 +442,7 @@ plt.show()
 # and it depends on the precision of the dtype.
 #
 # ### 9.1 By hand
+
 
 def central_difference(func, point, h):
     return (func(point + h) - func(point - h)) / (2 * h)
@@ -383,11 +459,15 @@ for dtype in [torch.float32, torch.float64]:
     x_sin_x(point).backward()
     exact = point.grad.item()
     with torch.no_grad():
-        errors[dtype] = [abs(central_difference(x_sin_x, point, h.item()).item() - exact)
-                         for h in steps]
+        errors[dtype] = [
+            abs(central_difference(x_sin_x, point, h.item()).item() - exact)
+            for h in steps
+        ]
     best = min(range(len(steps)), key=lambda i: errors[dtype][i])
-    print(f"{str(dtype):14} autograd f'(1) = {exact:.10f} | smallest gap "
-          f"{errors[dtype][best]:.1e} at h = {steps[best].item():.0e}")
+    print(
+        f"{str(dtype):14} autograd f'(1) = {exact:.10f} | smallest gap "
+        f"{errors[dtype][best]:.1e} at h = {steps[best].item():.0e}"
+    )
 
 # %%
 # The error against $h$ on log-log axes: on the right the $h^2$ truncation
@@ -398,7 +478,8 @@ for dtype in [torch.float32, torch.float64]:
 
 plt.figure(figsize=(7, 4))
 for dtype, label in [(torch.float32, "float32"), (torch.float64, "float64")]:
-    gaps = torch.tensor(errors[dtype]).clamp(min=1e-17)  # exact zeros cannot go on a log axis
+    # exact zeros cannot go on a log axis
+    gaps = torch.tensor(errors[dtype]).clamp(min=1e-17)
     plt.loglog(steps, gaps, marker=".", label=label)
 plt.title("Finite difference vs autograd at x = 1: the error depends on h")
 plt.xlabel("step size h")
@@ -413,6 +494,7 @@ plt.show()
 # the numerical Jacobian, and compares it with autograd's. It is meant for
 # `float64` inputs, where finite differences are accurate enough to compare
 # with a tight tolerance. It returns `True` or raises an error.
+
 
 def layer_function(a, b):
     return torch.tanh(a @ b)
@@ -438,14 +520,15 @@ with warnings.catch_warnings(record=True) as caught:
     try:
         torch.autograd.gradcheck(layer_function, (a32, b32))
     except GradcheckError as err:
-        print(type(err).__name__, str(err).splitlines()[0])
-print("warning:", str(caught[0].message).strip())
+        print("Expected error:", type(err).__name__, "-", str(err).splitlines()[0])
+print("Expected warning:", str(caught[0].message).strip())
 
 # %%
 # Where gradcheck earns its keep: checking a backward pass you wrote. With
 # `torch.autograd.Function` you can define a new operation with your own
 # `forward` and `backward` (rarely needed, but it happens). Here is $x^2$ with a
 # bug: the backward forgets the factor 2.
+
 
 class SquareWithBug(torch.autograd.Function):
     @staticmethod
@@ -463,7 +546,7 @@ probe = torch.randn(3, dtype=torch.float64, requires_grad=True)
 try:
     torch.autograd.gradcheck(SquareWithBug.apply, (probe,))
 except GradcheckError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # The report shows the numerical Jacobian and the analytical one (from the
@@ -481,6 +564,7 @@ except GradcheckError as err:
 # `backward()`, moves the parameters against the gradient, and zeroes the
 # gradient. The update runs inside `torch.no_grad()`: it is not part of the
 # model, and autograd must not record it.
+
 
 def bowl(params):
     return (params[0] - 3) ** 2 + 10 * (params[1] + 1) ** 2
@@ -501,23 +585,36 @@ for step in range(1, n_steps + 1):
     losses.append(loss.item())
     path.append(params.detach().clone())
     if step == 1 or step % (n_steps // 8) == 0:
-        print(f"step {step:3d} | loss {loss.item():.3e} | "
-              f"w = ({params[0].item():.4f}, {params[1].item():.4f})")
-print(f"distance to the minimum (3, -1) after {n_steps} steps: "
-      f"{(params.detach() - torch.tensor([3.0, -1.0])).norm().item():.2e}")
+        print(
+            f"step {step:3d} | loss {loss.item():.3e} | "
+            f"w = ({params[0].item():.4f}, {params[1].item():.4f})"
+        )
+print(
+    f"distance to the minimum (3, -1) after {n_steps} steps: "
+    f"{(params.detach() - torch.tensor([3.0, -1.0])).norm().item():.2e}"
+)
 
 # %%
-# The path on the bowl's contour lines, and the loss at each step. The steep
-# $w_2$ direction overshoots back and forth (the zig-zag) while the shallow
-# $w_1$ direction creeps in; the loss still falls steadily on the log scale.
+# The path on the bowl's contour lines, and the loss at each step. Each step
+# multiplies the distance to the minimum along $w_1$ by $1 - 2\eta$ and along
+# $w_2$ by $1 - 20\eta$ (the derivatives of the two terms of $f$). The steep
+# $w_2$ factor is negative, so $w_2$ overshoots to the other side at every
+# step: the zig-zag. The cell after the plot measures both factors on the path.
 
 path_tensor = torch.stack(path)
-w1_grid, w2_grid = torch.meshgrid(torch.linspace(-3, 5, 200), torch.linspace(-3.5, 2.5, 200),
-                                  indexing="xy")
+w1_grid, w2_grid = torch.meshgrid(
+    torch.linspace(-3, 5, 200), torch.linspace(-3.5, 2.5, 200), indexing="xy"
+)
 fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.5))
 ax_path.contour(w1_grid, w2_grid, bowl((w1_grid, w2_grid)), levels=20, cmap="Greys")
-ax_path.plot(path_tensor[:, 0], path_tensor[:, 1], "o-", color="tab:red", markersize=3,
-             label="gradient descent path")
+ax_path.plot(
+    path_tensor[:, 0],
+    path_tensor[:, 1],
+    "o-",
+    color="tab:red",
+    markersize=3,
+    label="gradient descent path",
+)
 ax_path.plot(3, -1, "*", color="tab:green", markersize=15, label="minimum (3, -1)")
 ax_path.set_title("Gradient descent on $f(w_1, w_2)$")
 ax_path.set_xlabel("$w_1$")
@@ -531,6 +628,33 @@ fig.tight_layout()
 plt.show()
 
 # %%
+# The factors, measured on the path: the signed distance to the minimum after
+# a step divided by the one before it, averaged over the first five steps.
+
+offsets = path_tensor - torch.tensor([3.0, -1.0])  # signed distance, per coordinate
+factors = (offsets[1:6] / offsets[:5]).mean(dim=0).tolist()
+print(
+    f"w1: x {factors[0]:+.3f} per step (1 - 2 lr  = {1 - 2 * learning_rate:+.3f})"
+)
+print(
+    f"w2: x {factors[1]:+.3f} per step (1 - 20 lr = {1 - 20 * learning_rate:+.3f})"
+)
+if abs(abs(factors[0]) - abs(factors[1])) < 0.1:
+    print(
+        f"At lr = {learning_rate} both distances shrink by about the same factor "
+        "per step, so neither direction lags; w2 just changes side every step."
+    )
+else:
+    slow = "w1" if abs(factors[0]) > abs(factors[1]) else "w2"
+    print(f"At lr = {learning_rate} the {slow} direction shrinks more slowly.")
+small_lr = 0.02
+print(
+    f"With lr = {small_lr} (exercise 3) the factors would be "
+    f"{1 - 2 * small_lr:+.2f} and {1 - 20 * small_lr:+.2f}: the steep w2 "
+    "direction settles fast while the shallow w1 direction creeps in."
+)
+
+# %%
 # ### 10.1 Two mistakes, and what they do
 #
 # Forget `torch.no_grad()` around the update, and autograd tries to record an
@@ -541,7 +665,7 @@ bowl(params).backward()
 try:
     params -= learning_rate * params.grad
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # Forget to zero the gradient, and no error appears at all: each step uses the
@@ -554,7 +678,8 @@ for _ in range(n_steps):
     loss.backward()
     with torch.no_grad():
         params -= learning_rate * params.grad  # no zeroing: .grad keeps growing
-print(f"final loss with zeroing: {losses[-1]:.3e} | without zeroing: {loss.item():.3e}")
+print(f"final loss with zeroing: {losses[-1]:.3e}")
+print(f"final loss without zeroing: {loss.item():.3e}")
 
 # %%
 # ### 10.2 This is what an optimiser does
@@ -615,12 +740,15 @@ print(f"largest difference between the hand-written and the SGD path: {gap:.1e}"
 # turn. Summing works again because $f'$ is element-wise.
 
 points = torch.linspace(-5, 5, 101, requires_grad=True)
-(first,) = torch.autograd.grad((points * torch.sin(points)).sum(), points, create_graph=True)
+(first,) = torch.autograd.grad(
+    (points * torch.sin(points)).sum(), points, create_graph=True
+)
 (second,) = torch.autograd.grad(first.sum(), points)
 with torch.no_grad():
     analytic_second = 2 * torch.cos(points) - points * torch.sin(points)
 print("first derivative is tracked:", first.grad_fn is not None)
-print(f"largest |autograd f'' - analytic f''|: {(second - analytic_second).abs().max().item():.2e}")
+largest_gap = (second - analytic_second).abs().max().item()
+print(f"largest |autograd f'' - analytic f''|: {largest_gap:.2e}")
 
 # %%
 # **Solution 2.** All three agree; the finite differences only to about the
@@ -631,16 +759,24 @@ torch.logsumexp(z, dim=0).backward()
 softmax = torch.softmax(z.detach(), dim=0)
 h = 1e-6
 with torch.no_grad():
-    numeric = torch.stack([
-        (torch.logsumexp(z + h * e, dim=0) - torch.logsumexp(z - h * e, dim=0)) / (2 * h)
-        for e in torch.eye(5, dtype=torch.float64)
-    ])
+    numeric = torch.stack(
+        [
+            (torch.logsumexp(z + h * e, dim=0) - torch.logsumexp(z - h * e, dim=0))
+            / (2 * h)
+            for e in torch.eye(5, dtype=torch.float64)
+        ]
+    )
 print("autograd:   ", z.grad)
 print("softmax:    ", softmax)
 print("numeric:    ", numeric)
-print(f"max gaps: autograd-softmax {(z.grad - softmax).abs().max().item():.1e}, "
-      f"autograd-numeric {(z.grad - numeric).abs().max().item():.1e}")
-print("gradcheck:", torch.autograd.gradcheck(lambda t: torch.logsumexp(t, dim=0), (z,)))
+print(
+    f"max gaps: autograd-softmax {(z.grad - softmax).abs().max().item():.1e}, "
+    f"autograd-numeric {(z.grad - numeric).abs().max().item():.1e}"
+)
+print(
+    "gradcheck:",
+    torch.autograd.gradcheck(lambda t: torch.logsumexp(t, dim=0), (z,)),
+)
 
 # %%
 # **Solution 3.** Momentum builds up speed along the shallow $w_1$ direction,
@@ -648,6 +784,7 @@ print("gradcheck:", torch.autograd.gradcheck(lambda t: torch.logsumexp(t, dim=0)
 # carries the parameters past the minimum: with too much momentum they spiral
 # around it for a long time. Compare the counts printed below: the best
 # $\beta$ is in the middle, and where exactly depends on the function.
+
 
 def steps_to_converge(momentum, lr=0.02, tolerance=1e-6, max_steps=2000):
     params = start.clone().requires_grad_()
@@ -665,7 +802,8 @@ def steps_to_converge(momentum, lr=0.02, tolerance=1e-6, max_steps=2000):
 
 
 for beta in [0.0, 0.5, 0.7, 0.9, 0.95]:
-    print(f"beta = {beta:<4}: {steps_to_converge(momentum=beta):4d} steps to loss < 1e-6")
+    n_needed = steps_to_converge(momentum=beta)
+    print(f"beta = {beta:<4}: {n_needed:4d} steps to loss < 1e-6")
 
 # %%
 # Next: [Day 4](day04_gpu.ipynb) moves all of this onto a GPU, and shows how to

@@ -35,6 +35,12 @@ GPU work · GPU memory statistics
 #   `torch.backends.mps.is_available()`.
 # - **CPU**: always there.
 #
+# PyTorch 2.6 and later also ask one question for whichever accelerator the
+# build supports (NVIDIA, Apple, Intel, ...): `torch.accelerator.is_available()`
+# says whether one is usable, and `torch.accelerator.current_accelerator()`
+# names it. PyTorch's own tutorials now pick the device this way
+# ([Day 1](day01_getting_started.ipynb) showed it too).
+#
 # `is_available()` never raises; it just answers `False` when it cannot use the
 # hardware. That happens for three common reasons: a CPU-only PyTorch wheel
 # (then `torch.version.cuda` is `None`), a missing or too-old NVIDIA driver, or
@@ -53,7 +59,9 @@ from torch import nn
 import course
 
 course.seed_everything(0)
-print(f"torch {torch.__version__}; CUDA version this build targets: {torch.version.cuda}")
+print(
+    f"torch {torch.__version__}; CUDA version of this build: {torch.version.cuda}"
+)
 
 # %%
 # Now the questions themselves. The loop over GPUs only runs when there are some.
@@ -77,6 +85,14 @@ print(
     f"torch.backends.mps.is_available() -> {mps_ok} (MPS built into this wheel: "
     f"{torch.backends.mps.is_built()})"
 )
+if hasattr(torch, "accelerator"):  # PyTorch 2.6 and later
+    any_accelerator = torch.accelerator.is_available()
+    print(f"torch.accelerator.is_available()  -> {any_accelerator}")
+    if any_accelerator:
+        print(
+            f"torch.accelerator.current_accelerator() -> "
+            f"{torch.accelerator.current_accelerator()}"
+        )
 
 # %%
 # Compare the first line printed in this section with `is_available()`: a
@@ -106,6 +122,20 @@ device = pick_device()
 print(f"device = {device!r}: type {device.type!r}, index {device.index}")
 
 # %%
+# With `torch.accelerator` the same decision is one expression, and it also
+# covers accelerators this function does not know (Intel's XPU, for one). The
+# `hasattr` check keeps the cell working on an older PyTorch:
+
+if hasattr(torch, "accelerator"):
+    accelerator_choice = (
+        torch.accelerator.current_accelerator()
+        if torch.accelerator.is_available()
+        else torch.device("cpu")
+    )
+    print(f"torch.accelerator chooses {accelerator_choice}")
+    print(f"pick_device chose {device}")
+
+# %%
 # From [Day 5](day05_data_loading.ipynb) on, the lessons call
 # `course.choose_device()`, which is this function plus one extra: the
 # `COURSE_DEVICE` environment variable can force a choice (for example
@@ -130,8 +160,8 @@ print(f"x on {x.device}, zeros_like(x) on {zeros.device}, dtype {zeros.dtype}")
 # | call | what it does | right when |
 # | --- | --- | --- |
 # | `t.to(device)` | `t` on `device` | almost always: it works for any `device` |
-# | `t.cuda()` | `t.to("cuda")` | a script that only ever runs on an NVIDIA GPU |
-# | `t.cpu()` | `t.to("cpu")` | leaving the device: before `.numpy()` or matplotlib |
+# | `t.cuda()` | `t.to("cuda")` | a script that only runs on an NVIDIA GPU |
+# | `t.cpu()` | `t.to("cpu")` | leaving the device: before `.numpy()`, plots |
 #
 # `.to()` can change the dtype in the same call (`t.to(device, torch.float16)`).
 # `.cuda()` raises on every machine without CUDA. `.cpu()` is for anything that
@@ -168,15 +198,18 @@ print("u.to(torch.float64) is u:  ", u.to(torch.float64) is u)
 
 # %%
 # **Why not `.cuda()`?** It hard-codes the hardware. Run the next cell on a
-# machine without a usable NVIDIA GPU and it raises. (A CPU-only wheel raises
-# `AssertionError: Torch not compiled with CUDA enabled`; a CUDA wheel without a
-# driver raises a `RuntimeError`.) On a GPU machine it simply works.
+# machine without a usable NVIDIA GPU and it raises, which is the point of the
+# cell. (A CPU-only wheel raises `AssertionError: Torch not compiled with CUDA
+# enabled`; a CUDA wheel without a driver raises a `RuntimeError` saying it
+# found no NVIDIA driver.) On a GPU machine it simply works.
 
 try:
     on_gpu = torch.ones(2).cuda()
     print(f".cuda() worked: {on_gpu.device}")
 except (AssertionError, RuntimeError) as err:
-    print(type(err).__name__, err)
+    print(
+        "Expected error (no usable NVIDIA GPU here):", type(err).__name__, "-", err
+    )
 
 # %%
 # **`.cpu()` on the way out.** NumPy only knows host memory, so `.numpy()`
@@ -187,7 +220,7 @@ except (AssertionError, RuntimeError) as err:
 try:
     torch.ones(3, device=other).numpy()
 except TypeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # Model outputs have a second obstacle: they are part of an autograd graph
@@ -201,9 +234,11 @@ out = layer(torch.randn(4, 3, device=device))
 try:
     out.numpy()
 except (TypeError, RuntimeError) as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 as_numpy = out.detach().cpu().numpy()
-print(f"out.detach().cpu().numpy(): {type(as_numpy).__name__} of shape {as_numpy.shape}")
+print(
+    f"out.detach().cpu().numpy(): {type(as_numpy).__name__}, shape {as_numpy.shape}"
+)
 
 # %%
 # For a **single number** (a loss, an accuracy), `.item()` returns a Python
@@ -212,7 +247,9 @@ print(f"out.detach().cpu().numpy(): {type(as_numpy).__name__} of shape {as_numpy
 # so call it when you need the value, not on every step "just in case".
 
 mean_out = out.mean()
-print(f"mean_out lives on {mean_out.device}; mean_out.item() = {mean_out.item():.4f}")
+print(
+    f"mean_out lives on {mean_out.device}; mean_out.item() = {mean_out.item():.4f}"
+)
 
 # %%
 # ## 4. Moving models
@@ -225,7 +262,9 @@ print(f"mean_out lives on {mean_out.device}; mean_out.item() = {mean_out.item():
 # their data underneath. Compare that with a tensor's `.to()` in section 3,
 # which returns a new tensor and leaves the old one alone.
 
-model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+model = nn.Sequential(
+    nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)
+)
 first_weight = model[0].weight
 returned = model.to(device)
 print("model.to(device) is model:     ", returned is model)
@@ -242,7 +281,8 @@ print(
     f"weight dtype {model[0].weight.dtype}; same Parameter object: "
     f"{model[0].weight is first_weight}"
 )
-_ = model.to(torch.float32)  # back to the default (`_ =` keeps its repr off the page)
+# back to the default (`_ =` keeps the model's repr off the page)
+_ = model.to(torch.float32)
 
 # %%
 # Because parameters keep their identity, an optimiser built before the move
@@ -268,7 +308,8 @@ class Scale(nn.Module):
 
 
 scale = Scale().to(other)
-print(f"plain attribute on {scale.plain.device}, registered buffer on {scale.factor.device}")
+print(f"plain attribute on {scale.plain.device}")
+print(f"registered buffer on {scale.factor.device}")
 
 # %%
 # ## 5. The device-mismatch error
@@ -285,7 +326,7 @@ batch_cpu = torch.randn(5, 3)
 try:
     model_elsewhere(batch_cpu)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # Read the message for the two devices it names. Without a GPU they are `meta`
@@ -297,7 +338,7 @@ except RuntimeError as err:
 
 model_device = next(model_elsewhere.parameters()).device
 out = model_elsewhere(batch_cpu.to(model_device))
-print(f"input moved to {model_device}: output of shape {tuple(out.shape)} on {out.device}")
+print(f"input moved to {model_device}: output {tuple(out.shape)} on {out.device}")
 
 # %%
 # ## 6. Timing GPU work correctly
@@ -371,18 +412,20 @@ if device.type == "cuda":
     end_event.synchronize()  # wait until the GPU has reached end_event
     event_ms = start_event.elapsed_time(end_event)
 
-    print(f"{reps} products of {n}x{n} float32 matrices on {torch.cuda.get_device_name(device)}:")
+    gpu_name = torch.cuda.get_device_name(device)
+    print(f"{reps} products of {n}x{n} float32 matrices on {gpu_name}:")
     print(f"  perf_counter, no synchronize (WRONG): {queued * 1e3:9.3f} ms")
     print(f"  perf_counter + synchronize:           {finished * 1e3:9.3f} ms")
     print(f"  CUDA events:                          {event_ms:9.3f} ms")
     del a, b, c
 else:
     print("CUDA not available: skipped the wrong-vs-right GPU timing demo.")
-    print("On the CPU each operation finishes before it returns, so perf_counter is honest there.")
 
 # %%
-# On a GPU the first line is far too small, because it only counts queueing
-# ten kernels; the two synchronised lines roughly agree with each other. The gap
+# On the CPU each operation finishes before it returns, so `perf_counter` is
+# honest there. On a GPU the first line is far too small, because it only
+# counts queueing ten kernels; the two synchronised lines roughly agree with
+# each other. The gap
 # between wrong and right grows with the amount of work queued. If you ever
 # see a GPU "do" a large matrix product in a few microseconds, a missing
 # synchronise is the reason.
@@ -419,7 +462,9 @@ for dev in compared:
     for n in sizes:
         a = torch.randn(n, n, device=dev)
         b = torch.randn(n, n, device=dev)
-        seconds[dev.type, n] = median_time(partial(torch.matmul, a, b), dev, repeats)
+        seconds[dev.type, n] = median_time(
+            partial(torch.matmul, a, b), dev, repeats
+        )
 del a, b
 print(
     f"timed {len(seconds)} (device, size) pairs, median of {repeats} runs each; "
@@ -439,11 +484,14 @@ print(header)
 print("-" * len(header))
 for n in sizes:
     flops = 2 * n**3
-    row = f"{n:>6} | {seconds['cpu', n] * 1e3:>10.3f} {flops / seconds['cpu', n] / 1e9:>12.1f}"
+    cpu_s = seconds["cpu", n]
+    row = f"{n:>6} | {cpu_s * 1e3:>10.3f} {flops / cpu_s / 1e9:>12.1f}"
     if len(compared) > 1:
         fast = seconds[device.type, n]
         speedup = seconds["cpu", n] / fast
-        row += f" | {fast * 1e3:>10.3f} {flops / fast / 1e9:>13.1f} | {speedup:>7.1f}x"
+        row += (
+            f" | {fast * 1e3:>10.3f} {flops / fast / 1e9:>13.1f} | {speedup:>7.1f}x"
+        )
     print(row)
 
 # %%
@@ -503,8 +551,9 @@ cpu_large = 2 * large**3 / seconds["cpu", large] / 1e9
 best_n = max(sizes, key=lambda n: 2 * n**3 / seconds["cpu", n])
 cpu_best = 2 * best_n**3 / seconds["cpu", best_n] / 1e9
 print(
-    f"CPU throughput: {cpu_small:.1f} GFLOP/s at n={small}, {cpu_large:.1f} GFLOP/s "
-    f"at n={large}, best {cpu_best:.1f} GFLOP/s at n={best_n}."
+    f"CPU throughput: {cpu_small:.1f} GFLOP/s at n={small}, "
+    f"{cpu_large:.1f} GFLOP/s at n={large}, best {cpu_best:.1f} GFLOP/s "
+    f"at n={best_n}."
 )
 if len(compared) > 1:
     speedup_small = seconds["cpu", small] / seconds[device.type, small]
@@ -514,7 +563,7 @@ if len(compared) > 1:
         f"and {speedup_large:.1f}x at n={large}."
     )
 else:
-    print("No accelerator on this machine, so there is no CPU-vs-GPU comparison to report.")
+    print("No accelerator on this machine: no CPU-vs-GPU comparison to report.")
 
 # %%
 # ## 8. `pin_memory` and `non_blocking`: faster copies to the GPU
@@ -531,8 +580,10 @@ else:
 #   travel. The GPU's queue keeps the order: a kernel queued afterwards on the
 #   same stream sees the finished copy.
 # - In practice you rarely pin by hand: `DataLoader(..., pin_memory=True)`
-#   (Day 5) pins each batch in a background thread, and the training loop does
-#   `x = x.to(device, non_blocking=True)`.
+#   (Day 5) pins each batch for you, and the training loop does
+#   `x = x.to(device, non_blocking=True)`. With `num_workers > 0` the pinning
+#   runs in a background thread while the loop works; with `num_workers=0`
+#   the loader pins each batch itself, in the loop's own time.
 #
 # Two cautions. Pinned memory is taken away from the rest of the system, so pin
 # batches, not whole datasets. And `non_blocking=True` in the other direction
@@ -545,12 +596,13 @@ if device.type == "cuda":
     pageable = torch.randn(n_floats)
     pinned = pageable.pin_memory()
     mib = pageable.numel() * pageable.element_size() / 2**20
-    print(
-        f"pageable.is_pinned() = {pageable.is_pinned()}, pinned.is_pinned() = {pinned.is_pinned()}"
-    )
+    print(f"pageable.is_pinned() = {pageable.is_pinned()}")
+    print(f"pinned.is_pinned() = {pinned.is_pinned()}")
 
     t_pageable = median_time(partial(pageable.to, device), device, repeats)
-    t_pinned = median_time(partial(pinned.to, device, non_blocking=True), device, repeats)
+    t_pinned = median_time(
+        partial(pinned.to, device, non_blocking=True), device, repeats
+    )
     print(
         f"copy {mib:.0f} MiB from pageable memory: {t_pageable * 1e3:7.2f} ms "
         f"({mib / 1024 / t_pageable:5.1f} GiB/s)"
@@ -567,15 +619,12 @@ if device.type == "cuda":
     torch.cuda.synchronize()
     done_after = time.perf_counter() - start
     print(
-        f"non_blocking copy: the call returned after {returned_after * 1e3:.3f} ms, "
-        f"the copy had finished after {done_after * 1e3:.3f} ms"
+        f"non_blocking copy: the call returned after {returned_after * 1e3:.3f} "
+        f"ms, the copy had finished after {done_after * 1e3:.3f} ms"
     )
     del pageable, pinned, copied
 else:
-    print(
-        "CUDA not available: skipped pin_memory() and the non_blocking copy timings "
-        "(pinned memory only speeds up copies to a CUDA GPU)."
-    )
+    print("CUDA not available: skipped the pinned-memory copy timings.")
 
 # %%
 # On a GPU, compare the two transfer rates printed above, and the two times of
@@ -587,7 +636,7 @@ else:
 # PyTorch does not hand GPU memory back to the driver when a tensor dies. Its
 # **caching allocator** keeps the block and reuses it for the next tensor of a
 # similar size, because asking the driver for memory is slow. So there are
-# two numbers to read:
+# three numbers to read, and one call that changes them:
 #
 # - `torch.cuda.memory_allocated()`: bytes held by live tensors right now;
 # - `torch.cuda.memory_reserved()`: bytes the allocator holds from the driver
@@ -595,9 +644,12 @@ else:
 # - `torch.cuda.max_memory_allocated()`: the peak of the first number since the
 #   last `torch.cuda.reset_peak_memory_stats()`, the one to watch when you hunt
 #   for the batch size that fits;
-# - `torch.cuda.empty_cache()`: returns the *unused* cached blocks to the
-#   driver. It does not free a single live tensor, and PyTorch could have
-#   reused those blocks anyway. It helps only other programs on the same GPU.
+# - `torch.cuda.empty_cache()`: returns the cached blocks that no live tensor
+#   uses to the driver, so that other processes (and `nvidia-smi`) see them as
+#   free. It frees no live tensor and gives PyTorch itself no extra memory: the
+#   allocator reuses its cache anyway, and empties it by itself before it gives
+#   up with an out-of-memory error. So it is rarely needed; use it when another
+#   program must share the GPU.
 #
 # `nvidia-smi` shows reserved memory plus the CUDA context (some hundreds of
 # MiB), which is why its number is larger than `memory_allocated()`.
@@ -616,7 +668,7 @@ if device.type == "cuda":
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats(device)
     show_memory("start")
-    big = torch.empty(64 * 2**20, device=device)  # 64 Mi float32 values = 256 MiB
+    big = torch.zeros(64 * 2**20, device=device)  # 64 Mi float32 values = 256 MiB
     show_memory("after big (256 MiB)")
     doubled = big * 2
     show_memory("after doubled = big * 2")
@@ -625,10 +677,7 @@ if device.type == "cuda":
     torch.cuda.empty_cache()
     show_memory("after empty_cache()")
 else:
-    print(
-        "CUDA not available: skipped memory_allocated, max_memory_allocated, "
-        "memory_reserved and empty_cache (they report on a CUDA GPU)."
-    )
+    print("CUDA not available: skipped the GPU memory statistics.")
 
 # %%
 # On a GPU, read the table line by line: `del` lowers *allocated* but not
@@ -663,7 +712,8 @@ for step in range(steps):
     loss.backward()
     optimizer.step()
     if step % 15 == 0:
-        print(f"step {step:2d}  loss {loss.item():.4f}")  # .item(): one number to the host
+        # .item(): one number to the host
+        print(f"step {step:2d}  loss {loss.item():.4f}")
 
 learned = regressor.weight.detach().cpu()
 print("learned weight:", [round(w, 2) for w in learned.squeeze().tolist()])
@@ -673,7 +723,9 @@ print("true weight:   ", true_weight.squeeze().tolist())
 # ## 11. Summary
 #
 # - Ask first: `torch.cuda.is_available()` (and `device_count()`,
-#   `get_device_name()`), `torch.backends.mps.is_available()`.
+#   `get_device_name()`), `torch.backends.mps.is_available()`, or, for any
+#   accelerator, `torch.accelerator.is_available()` and
+#   `torch.accelerator.current_accelerator()`.
 # - Choose **one** `device` at the top and pass it everywhere. Create tensors
 #   with `device=device`. Later lessons get the same choice from
 #   `course.choose_device()`.
@@ -688,7 +740,8 @@ print("true weight:   ", true_weight.squeeze().tolist())
 #   a median before believing a time. GPUs win on large work, not tiny work.
 # - `pin_memory()` + `non_blocking=True` overlap copies with computation.
 #   `memory_allocated` / `max_memory_allocated` / `memory_reserved` tell you what
-#   the caching allocator is doing.
+#   the caching allocator is doing; `empty_cache()` only hands its unused cache
+#   back to other programs.
 #
 # ## 12. Exercises
 #
@@ -747,14 +800,16 @@ print("original x still on", batch["x"].device)
 net = nn.Linear(3, 1).to(device)
 batch = torch.randn(8, 3).to(device)
 prediction = net(batch).detach().cpu().numpy()
-print(f"prediction: {type(prediction).__name__} of shape {prediction.shape}, computed on {device}")
+print(f"prediction: {type(prediction).__name__} of shape {prediction.shape}")
 
 # %%
 # **Solution 3.** Time both precisions with the same helper. A float64 value
 # is twice as many bytes, and CPU vector units fit half as many of them per
 # instruction, so on a CPU float64 is typically around half as fast. On GPUs
-# the ratio depends on the chip. Consumer cards have few float64 units (often
-# 1/32 or 1/64 of the float32 rate), while data-centre GPUs have many.
+# the ratio depends on the chip. Most have few float64 units: consumer cards
+# and inference GPUs such as Colab's T4 run float64 at 1/32 of the float32 rate
+# (some at 1/64). Only the chips built for scientific computing, such as the
+# V100, A100 and H100, reach about 1/2.
 
 size = 512
 for dev in compared:
@@ -766,7 +821,8 @@ for dev in compared:
     print(
         f"{dev.type.upper():>4}: float32 {times[torch.float32] * 1e3:7.3f} ms, "
         f"float64 {times[torch.float64] * 1e3:7.3f} ms "
-        f"-> float64 takes {times[torch.float64] / times[torch.float32]:.1f}x as long"
+        f"-> float64 takes {times[torch.float64] / times[torch.float32]:.1f}x "
+        "as long"
     )
 
 # %%

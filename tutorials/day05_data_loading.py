@@ -52,7 +52,13 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
-from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset, random_split
+from torch.utils.data import (
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 
 import course
 
@@ -84,7 +90,7 @@ print(f"table[2:5] -> shapes {[tuple(t.shape) for t in table[2:5]]}")
 try:
     TensorDataset(torch.randn(10, 3), torch.arange(9))
 except AssertionError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # ## 3. A custom `Dataset`
@@ -104,7 +110,7 @@ except AssertionError as err:
 
 
 class RingsDataset(Dataset):
-    """Points on two noisy rings; label 0 = inner ring (radius 1), 1 = outer (radius 2)."""
+    """Points on two noisy rings: label 0 inner (radius 1), 1 outer (radius 2)."""
 
     def __init__(self, n: int, transform=None, seed: int = 0, noise: float = 0.15):
         self.n = n
@@ -118,7 +124,8 @@ class RingsDataset(Dataset):
     def __getitem__(self, idx: int):
         if not 0 <= idx < self.n:
             raise IndexError(f"index {idx} is out of range for {self.n} samples")
-        g = torch.Generator().manual_seed(self.seed * 2**32 + idx)  # one stream per sample
+        # one random stream per sample
+        g = torch.Generator().manual_seed(self.seed * 2**32 + idx)
         label = int(torch.randint(0, 2, (), generator=g))
         angle = torch.rand((), generator=g) * 2 * torch.pi
         radius = 1.0 + label + self.noise * torch.randn((), generator=g)
@@ -141,7 +148,7 @@ print(f"asking again gives the same sample: {torch.equal(rings[0][0], point)}")
 try:
     rings[len(rings)]
 except IndexError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # **Transforms.** A transform is any callable applied to the sample inside
@@ -165,7 +172,7 @@ class RandomRotate:
 augmented = RingsDataset(n=400, transform=RandomRotate())
 first, second = augmented[0][0], augmented[0][0]
 print(f"augmented[0] twice: {first} and {second}")
-print(f"distance from the origin: {first.norm():.4f} and {second.norm():.4f} (unchanged)")
+print(f"distance from the origin: {first.norm():.4f} and {second.norm():.4f}")
 
 # %%
 # A transform runs on *every* access, so a random one gives a new variant of
@@ -197,7 +204,10 @@ plt.show()
 ten = RingsDataset(n=10)
 loader = DataLoader(ten, batch_size=4)
 for i, (xb, yb) in enumerate(loader):
-    print(f"batch {i}: inputs {tuple(xb.shape)} {xb.dtype}, labels {tuple(yb.shape)} {yb.dtype}")
+    print(
+        f"batch {i}: inputs {tuple(xb.shape)} {xb.dtype}, "
+        f"labels {tuple(yb.shape)} {yb.dtype}"
+    )
 print(f"len(loader) = {len(loader)} batches")
 
 # %%
@@ -208,7 +218,9 @@ print(f"len(loader) = {len(loader)} batches")
 # each time.
 
 loader = DataLoader(ten, batch_size=4, drop_last=True)
-print("drop_last=True:", [tuple(xb.shape) for xb, _ in loader], f"len = {len(loader)}")
+print(
+    "drop_last=True:", [tuple(xb.shape) for xb, _ in loader], f"len = {len(loader)}"
+)
 
 # %%
 # For $N$ samples and batch size $B$, an epoch has $\lceil N / B \rceil$
@@ -306,7 +318,10 @@ for ax, (name, grid) in zip(axes, grids.items(), strict=True):
 axes[0].set_ylabel("epoch")
 colorbar = fig.colorbar(image, ax=axes, ticks=range(n_batches))
 colorbar.set_label("batch number within the epoch")
-fig.suptitle(f"Which batch each sample lands in ({n_samples} samples, batch_size={batch_size})")
+fig.suptitle(
+    f"Which batch each sample lands in "
+    f"({n_samples} samples, batch_size={batch_size})"
+)
 plt.show()
 
 # %%
@@ -322,15 +337,17 @@ plt.show()
 # them can make things slower.
 #
 # **The `__main__` guard.** How a worker process starts depends on the
-# operating system. On Linux (up to Python 3.13) the default is *fork*: the
-# worker is a copy of the running process and already knows every class you
-# defined. Windows and macOS use *spawn* (and Python 3.14 moves Linux to
-# *forkserver*, which behaves the same way here): a fresh Python interpreter that
-# **imports your script** to find the `Dataset` class. Any top-level code in the
-# script runs again in every worker, including the line that creates the
-# `DataLoader`, and that fails with an error about starting a new process
-# before the current one has finished bootstrapping. In a script, put the work
-# in a function and call it under the guard:
+# operating system and the Python version. On Linux up to Python 3.13 the
+# default is *fork*: the worker is a copy of the running process and already
+# knows every class you defined. Windows and macOS use *spawn*, and Python 3.14
+# moves Linux to *forkserver*, which behaves the same way here: a fresh Python
+# interpreter that **imports your script** to find the `Dataset` class. Any
+# top-level code in the script runs again in every worker, including the line
+# that creates the `DataLoader`, and that fails with an error about starting a
+# new process before the current one has finished bootstrapping. Since the
+# same script may run under any of these, the rule is simple: **every script
+# that uses `num_workers > 0` puts its work in a function and calls it under
+# the guard**, on every operating system:
 #
 # ```python
 # # train.py
@@ -349,10 +366,11 @@ plt.show()
 #     main()
 # ```
 #
-# In **Jupyter on Windows or macOS**, a class defined in a notebook cell cannot
-# be imported by a spawned worker at all. Move the `Dataset` (and any
-# `collate_fn` or transform) into a `.py` file next to the notebook and import
-# it from there, or use `num_workers=0`.
+# In **Jupyter**, wherever workers are spawned (Windows, macOS, and Linux from
+# Python 3.14), a class defined in a notebook cell cannot be imported by a
+# worker at all. Move the `Dataset` (and any `collate_fn` or transform) into a
+# `.py` file next to the notebook and import it from there, or use
+# `num_workers=0`.
 #
 # To see the workers at work, we wrap the rings in a dataset whose
 # `__getitem__` sleeps for a few milliseconds, standing in for a slow disk. It
@@ -362,7 +380,10 @@ plt.show()
 
 
 class SlowDataset(Dataset):
-    """Wraps a dataset; each access sleeps `delay_s` and reports the worker id (-1 = main)."""
+    """Wraps a dataset; each access sleeps `delay_s` and reports the worker id.
+
+    The worker id is -1 in the main process.
+    """
 
     def __init__(self, base: Dataset, delay_s: float):
         self.base = base
@@ -391,22 +412,25 @@ on_linux = sys.platform.startswith("linux")
 epoch_seconds = {}
 for workers in (0, 2):
     if workers and not on_linux:
-        print(f"{sys.platform}: skipped num_workers=2 in the notebook (see the note above)")
+        print(f"{sys.platform}: skipped num_workers=2 (see the note above)")
         continue
     loader = DataLoader(
-        slow, batch_size=8, num_workers=workers, multiprocessing_context="fork" if workers else None
+        slow,
+        batch_size=8,
+        num_workers=workers,
+        multiprocessing_context="fork" if workers else None,
     )
     start = time.perf_counter()
     made_by = [worker_ids[0].item() for _, _, worker_ids in loader]
     epoch_seconds[workers] = time.perf_counter() - start
     print(
-        f"num_workers={workers}: {len(made_by)} batches in {epoch_seconds[workers]:.2f} s; "
-        f"batch k made by worker {made_by}"
+        f"num_workers={workers}: {len(made_by)} batches in "
+        f"{epoch_seconds[workers]:.2f} s; batch k made by worker {made_by}"
     )
 if len(epoch_seconds) == 2:
     print(
-        f"two workers took {epoch_seconds[2] / epoch_seconds[0]:.2f}x the time of one process "
-        f"for {len(slow)} samples of {slow.delay_s * 1e3:.0f} ms each"
+        f"two workers took {epoch_seconds[2] / epoch_seconds[0]:.2f}x the time of "
+        f"one process for {len(slow)} samples of {slow.delay_s * 1e3:.0f} ms each"
     )
 
 # %%
@@ -452,7 +476,7 @@ class ToySentences(Dataset):
 sentences = ToySentences(n=8)
 for i in range(3):
     tokens, label = sentences[i]
-    print(f"sentences[{i}]: tokens {tokens.tolist()} (length {len(tokens)}), label {label}")
+    print(f"sentences[{i}]: {tokens.tolist()}, length {len(tokens)}, label {label}")
 
 # %%
 # The default collate tries to stack tensors of different lengths, and fails
@@ -461,7 +485,7 @@ for i in range(3):
 try:
     next(iter(DataLoader(sentences, batch_size=4)))
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # A `collate_fn` receives the list of samples of one batch, exactly as
@@ -482,7 +506,8 @@ def pad_collate(batch):
 text_loader = DataLoader(sentences, batch_size=4, collate_fn=pad_collate)
 for padded, lengths, batch_labels in text_loader:
     print(
-        f"padded {tuple(padded.shape)}, lengths {lengths.tolist()}, labels {batch_labels.tolist()}"
+        f"padded {tuple(padded.shape)}, lengths {lengths.tolist()}, "
+        f"labels {batch_labels.tolist()}"
     )
 print("the first padded batch:")
 print(next(iter(text_loader))[0])
@@ -496,9 +521,12 @@ print(next(iter(text_loader))[0])
 #
 # To measure how well a model does on data it has not trained on, hold part of
 # the data out. `random_split` shuffles the indices once and cuts them into
-# pieces. Lengths can be counts or fractions. Pass a seeded generator, or the
-# split changes with every run, and the "validation" set of one run leaks into
-# the training set of the next.
+# pieces. Lengths can be counts or fractions. Pass it a seeded generator of its
+# own. Without one, the split comes from PyTorch's global generator: after
+# `course.seed_everything` it repeats from run to run, but it moves as soon as
+# the code before it draws a different number of random values (another model
+# size, one more augmentation), and then samples of one run's validation set
+# land in the next run's training set.
 
 dataset = RingsDataset(n=course.pick(full=2000, smoke=400))
 train_part, val_part = random_split(
@@ -510,8 +538,20 @@ print(
 )
 print("first training indices:", train_part.indices[:8])
 
-again, _ = random_split(dataset, [0.8, 0.2], generator=torch.Generator().manual_seed(42))
-print("same seed, same split:", again.indices == train_part.indices)
+again, _ = random_split(
+    dataset, [0.8, 0.2], generator=torch.Generator().manual_seed(42)
+)
+print("own generator, same seed, same split:", again.indices == train_part.indices)
+
+course.seed_everything(0)
+global_1, _ = random_split(dataset, [0.8, 0.2])
+course.seed_everything(0)
+_ = torch.rand(1)  # one extra random draw earlier in the program
+global_2, _ = random_split(dataset, [0.8, 0.2])
+print(
+    "global generator, same seed, one extra draw before it, same split:",
+    global_1.indices == global_2.indices,
+)
 
 # %%
 # Each piece is a `Subset`: a view holding the parent dataset and a list of
@@ -520,12 +560,15 @@ print("same seed, same split:", again.indices == train_part.indices)
 # dataset objects over the same data, one with the augmentation and one
 # without, each viewed through its half of the indices:
 
-train_set = Subset(RingsDataset(len(dataset), transform=RandomRotate()), train_part.indices)
+train_set = Subset(
+    RingsDataset(len(dataset), transform=RandomRotate()), train_part.indices
+)
 val_set = Subset(RingsDataset(len(dataset)), val_part.indices)
-print(f"train_set: {len(train_set)} augmented samples; val_set: {len(val_set)} plain samples")
+print(f"train_set: {len(train_set)} augmented samples")
+print(f"val_set: {len(val_set)} plain samples")
 
 # %%
-# ## 9. Feeding batches to a model
+# ## 9. Feeding batches to a model (with a preview of Day 6)
 #
 # The loaders for training and evaluation differ on purpose. Training
 # shuffles (seeded) and drops the ragged last batch. Evaluation keeps the
@@ -549,6 +592,18 @@ print(
 )
 
 # %%
+# The rest of this section is a **preview** of
+# [Day 6](day06_training_workflow.ipynb), which explains every piece of a
+# classification loop. Four terms, one line each, are enough for now:
+#
+# - **logits**: the model's raw scores, one per class; the largest is its guess;
+# - **cross-entropy**: the classification loss, small when the true class has
+#   by far the largest logit;
+# - **Adam**: an optimiser, like SGD but with a step size adapted to each
+#   parameter;
+# - **`model.eval()`**: puts layers that act differently in training (Dropout,
+#   Day 7) into prediction mode; `model.train()` switches back.
+#
 # One batch through a small classifier, with the shapes at each step: `[B, 2]`
 # points in, `[B, 2]` logits out (one score per class), one loss value for the
 # whole batch. Each batch goes to the model's device as it arrives.
@@ -565,10 +620,10 @@ print(
 )
 
 # %%
-# And a few epochs of training, so that you can see the loaders in their
-# natural place. Each epoch draws a new order from `train_loader` and new
-# rotations from the transform. [Day 6](day06_training_workflow.ipynb) takes
-# this loop apart step by step.
+# And a few epochs of training (still the preview), so that you can see the
+# loaders in their natural place. Each epoch draws a new order from
+# `train_loader` and new rotations from the transform.
+# [Day 6](day06_training_workflow.ipynb) takes this loop apart step by step.
 
 optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
 epochs = course.pick(full=6, smoke=2)
@@ -603,12 +658,14 @@ for epoch in range(1, epochs + 1):
 # - A `DataLoader` turns a dataset into batches. `batch_size` sets their size,
 #   `drop_last` drops the short last one, `shuffle=True` draws a new order each
 #   epoch, and `generator=` makes that order reproducible.
-# - `num_workers` loads batches in parallel processes. In scripts on Windows
-#   and macOS, guard with `if __name__ == "__main__":`. In notebooks there,
-#   import the `Dataset` from a `.py` file.
+# - `num_workers` loads batches in parallel processes. Every script that uses
+#   them guards its work with `if __name__ == "__main__":`, on any operating
+#   system. In notebooks where workers are spawned, import the `Dataset` from a
+#   `.py` file.
 # - `collate_fn` decides how samples become a batch: for sequences, pad them
 #   with `pad_sequence` and keep the lengths.
-# - `random_split` with a seeded generator gives a fixed train/validation split.
+# - `random_split` with a seeded generator of its own gives a fixed
+#   train/validation split, whatever the code before it draws.
 #   Give each part its own transform through `Subset`.
 # - In the loop, move each batch to the model's device. Use `pin_memory=True`
 #   with `non_blocking=True` on CUDA.
@@ -674,7 +731,9 @@ from torch.utils.data import WeightedRandomSampler
 imbalanced_labels = torch.cat(
     [torch.zeros(900, dtype=torch.long), torch.ones(100, dtype=torch.long)]
 )
-imbalanced = TensorDataset(torch.randn(1000, 2), imbalanced_labels, torch.arange(1000))
+imbalanced = TensorDataset(
+    torch.randn(1000, 2), imbalanced_labels, torch.arange(1000)
+)
 class_counts = torch.bincount(imbalanced_labels)
 weights = 1.0 / class_counts[imbalanced_labels].double()
 sampler = WeightedRandomSampler(
@@ -685,7 +744,10 @@ sampler = WeightedRandomSampler(
 )
 
 plain = DataLoader(
-    imbalanced, batch_size=100, shuffle=True, generator=torch.Generator().manual_seed(1)
+    imbalanced,
+    batch_size=100,
+    shuffle=True,
+    generator=torch.Generator().manual_seed(1),
 )
 balanced = DataLoader(imbalanced, batch_size=100, sampler=sampler)
 for name, loader in [("shuffle=True", plain), ("WeightedRandomSampler", balanced)]:

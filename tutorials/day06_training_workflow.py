@@ -13,7 +13,8 @@ silently wrong, and how SGD, momentum and Adam differ on the same problem.
 cross-entropy, BCE with logits) · choosing an optimiser (SGD, momentum, Adam) ·
 reading a loss curve
 
-**Before you start:** [Day 5](day05_data_loading.ipynb) · **Reading time:** about 2 hours
+**Before you start:** [Day 5](day05_data_loading.ipynb) ·
+**Reading time:** about 2 hours
 """
 
 # %%
@@ -25,17 +26,19 @@ reading a loss curve
 #
 # | Step | What it is | PyTorch |
 # | --- | --- | --- |
-# | 1. Data | examples, in batches | `Dataset`, `DataLoader` ([Day 5](day05_data_loading.ipynb)) |
+# | 1. Data | examples, in batches | `Dataset`, `DataLoader` (Day 5) |
 # | 2. Model | a function with parameters | `nn.Module` |
-# | 3. Loss | one number: how wrong the model is | `nn.MSELoss`, `nn.CrossEntropyLoss` |
-# | 4. Optimiser | the rule that updates the parameters | `torch.optim.SGD`, `optim.Adam` |
-# | 5. Loop | forward → loss → `zero_grad` → `backward` → `step`, repeated | plain Python |
+# | 3. Loss | how wrong the model is, one number | `nn.MSELoss`, ... |
+# | 4. Optimiser | the rule that updates parameters | `optim.SGD`, `optim.Adam` |
+# | 5. Loop | forward → loss → `zero_grad` → `backward` → `step` | plain Python |
 #
 # The loop is plain Python on purpose: you can print, plot, stop early or
 # change the learning rate anywhere in it. That freedom is why it pays to
 # know every line of it. We start with the usual set-up: imports, a seed so
 # that every run prints the same numbers, and one device chosen once
 # ([Day 4](day04_gpu.ipynb)).
+
+import math
 
 import matplotlib.pyplot as plt
 import torch
@@ -53,7 +56,8 @@ print(f"profile: {course.PROFILE}, device: {device}")
 #
 # Our regression problem is a curve a straight line cannot fit:
 #
-# $$y = \sin(2x) + 0.3\,x + \varepsilon, \qquad \varepsilon \sim \mathcal{N}(0,\, 0.1^2).$$
+# $$y = \sin(2x) + 0.3\,x + \varepsilon,
+#   \qquad \varepsilon \sim \mathcal{N}(0,\, 0.1^2).$$
 #
 # We draw the inputs uniformly in $[-3, 3]$, keep a separate test set to check
 # the model on points it never trained on, and wrap the training tensors in a
@@ -74,7 +78,9 @@ def make_curve(n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 x_train, y_train = make_curve(n_train)
 x_test, y_test = make_curve(n_test)
-train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True)
+train_loader = DataLoader(
+    TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True
+)
 print("x_train", tuple(x_train.shape), "y_train", tuple(y_train.shape))
 print("batches per epoch:", len(train_loader))
 
@@ -116,7 +122,10 @@ l1 = nn.L1Loss()
 prediction = torch.tensor([1.0, 2.0, 3.0, 4.0])
 target = torch.tensor([1.1, 1.9, 3.2, 4.0])
 target_outlier = torch.tensor([1.1, 1.9, 3.2, 14.0])
-print(f"small errors : MSE {mse(prediction, target):.3f}   L1 {l1(prediction, target):.3f}")
+print(
+    f"small errors : MSE {mse(prediction, target):.3f}   "
+    f"L1 {l1(prediction, target):.3f}"
+)
 print(
     f"one outlier  : MSE {mse(prediction, target_outlier):.3f}   "
     f"L1 {l1(prediction, target_outlier):.3f}"
@@ -136,9 +145,10 @@ flat_targets = y_train[:8].squeeze(1).to(device)  # shape (8,) instead of (8, 1)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     wrong = mse(out, flat_targets)
-print(type(caught[0].message).__name__, caught[0].message)
+print("Expected warning:", type(caught[0].message).__name__, "-", caught[0].message)
 right = mse(out, flat_targets.unsqueeze(1))
-print(f"loss with mismatched shapes: {wrong.item():.4f}, with matching shapes: {right.item():.4f}")
+print(f"loss with mismatched shapes: {wrong.item():.4f}")
+print(f"loss with matching shapes:   {right.item():.4f}")
 
 # %%
 # The two numbers differ, and only the second is the loss we meant. Worse,
@@ -167,7 +177,9 @@ loss = mse(probe(x_train.to(device)), y_train.to(device))
 loss.backward()
 expected = [p.detach() - lr * p.grad for p in probe.parameters()]
 probe_optimizer.step()
-same = all(torch.allclose(p, e) for p, e in zip(probe.parameters(), expected, strict=True))
+same = all(
+    torch.allclose(p, e) for p, e in zip(probe.parameters(), expected, strict=True)
+)
 print(f"optimizer.step() == theta - lr * grad for every parameter: {same}")
 
 # %%
@@ -175,7 +187,8 @@ print(f"optimizer.step() == theta - lr * grad for every parameter: {same}")
 #
 # Now the five steps come together. For every mini-batch:
 #
-# 1. **forward**: `pred = model(x)` builds the autograd graph ([Day 3](day03_autograd.ipynb));
+# 1. **forward**: `pred = model(x)` builds the autograd graph
+#    ([Day 3](day03_autograd.ipynb));
 # 2. **loss**: `loss = loss_fn(pred, y)`, one number;
 # 3. **`optimizer.zero_grad()`**: gradients *accumulate* in `.grad`, so last
 #    batch's gradients must be cleared before this batch's are computed;
@@ -187,7 +200,13 @@ print(f"optimizer.step() == theta - lr * grad for every parameter: {same}")
 # fairly. The model is in training mode (`model.train()`), which matters
 # once layers such as Dropout appear in Day 7.
 #
-# We use SGD with momentum here (section 10 explains why momentum helps).
+# The optimiser is SGD with **momentum**. Plain SGD steps along the current
+# batch's gradient $g$ alone; with momentum it keeps a running velocity,
+# $v \leftarrow \mu v + g$, and steps $\theta \leftarrow \theta - \eta v$.
+# Gradients that point the same way from batch to batch add up (for a steady
+# gradient, to steps $1/(1 - \mu)$ times as large: ten times for the usual
+# $\mu = 0.9$), while components that flip sign cancel, which damps zig-zags
+# and the noise of mini-batches. Section 10 compares it with plain SGD.
 
 epochs = course.pick(full=150, smoke=10)
 optimizer = torch.optim.SGD(regressor.parameters(), lr=lr, momentum=0.9)
@@ -217,7 +236,9 @@ for epoch in range(1, epochs + 1):
 
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.plot(range(1, epochs + 1), regression_losses, label="training MSE")
-ax.axhline(0.1**2, color="gray", linestyle="--", label="noise variance (best possible)")
+ax.axhline(
+    0.1**2, color="gray", linestyle="--", label="noise variance (best possible)"
+)
 ax.set_yscale("log")
 ax.set_title("Regression: training loss per epoch")
 ax.set_xlabel("epoch")
@@ -243,14 +264,18 @@ grid = torch.linspace(-3, 3, 300).unsqueeze(1)
 with torch.no_grad():
     fitted = regressor(grid.to(device)).cpu()
 fig, ax = plt.subplots(figsize=(6, 4))
-ax.scatter(x_train.squeeze(1), y_train.squeeze(1), s=6, alpha=0.4, label="training data")
+ax.scatter(
+    x_train.squeeze(1), y_train.squeeze(1), s=6, alpha=0.4, label="training data"
+)
 ax.plot(
     grid.squeeze(1),
     torch.sin(2 * grid.squeeze(1)) + 0.3 * grid.squeeze(1),
     "k--",
     label="true curve",
 )
-ax.plot(grid.squeeze(1), fitted.squeeze(1), color="C3", linewidth=2, label="network")
+ax.plot(
+    grid.squeeze(1), fitted.squeeze(1), color="C3", linewidth=2, label="network"
+)
 ax.set_title("Regression: the trained network against the data")
 ax.set_xlabel("x")
 ax.set_ylabel("y")
@@ -267,6 +292,13 @@ plt.show()
 # Our data are three interleaved spiral arms in the plane (a classic toy
 # problem from Stanford's CS231n): a point's class depends on which arm it
 # lies on, which no straight line can decide.
+#
+# This time we draw three sets. The training set is for learning. The
+# **validation** set is the one we look at after every epoch and use to
+# compare optimisers in section 10: it guides our choices, so it stops being
+# an unbiased judge of them. The **test** set is touched once, at the end of
+# this section, for the final number. (The regression test set above was also
+# used once; [Day 8](day08_train_validate.ipynb) makes this split a habit.)
 
 n_per_class = course.pick(full=200, smoke=60)
 n_classes = 3
@@ -278,15 +310,23 @@ def make_spiral(n_per_class: int, n_classes: int = 3, noise: float = 0.3):
         radius = torch.linspace(0.05, 1.0, n_per_class)
         angle = torch.linspace(4.0 * k, 4.0 * (k + 1), n_per_class)
         angle = angle + noise * torch.randn(n_per_class)
-        points.append(torch.stack([radius * torch.sin(angle), radius * torch.cos(angle)], dim=1))
+        points.append(
+            torch.stack(
+                [radius * torch.sin(angle), radius * torch.cos(angle)], dim=1
+            )
+        )
         labels.append(torch.full((n_per_class,), k, dtype=torch.long))
     return torch.cat(points), torch.cat(labels)
 
 
 X_spiral, y_spiral = make_spiral(n_per_class, n_classes)
+X_spiral_val, y_spiral_val = make_spiral(n_per_class // 2, n_classes)
 X_spiral_test, y_spiral_test = make_spiral(n_per_class // 2, n_classes)
-spiral_loader = DataLoader(TensorDataset(X_spiral, y_spiral), batch_size=32, shuffle=True)
-print("X", tuple(X_spiral.shape), X_spiral.dtype, "| y", tuple(y_spiral.shape), y_spiral.dtype)
+spiral_loader = DataLoader(
+    TensorDataset(X_spiral, y_spiral), batch_size=32, shuffle=True
+)
+print("X", tuple(X_spiral.shape), X_spiral.dtype)
+print("y", tuple(y_spiral.shape), y_spiral.dtype)
 print("points per class:", torch.bincount(y_spiral).tolist())
 
 # %%
@@ -314,6 +354,12 @@ plt.show()
 #   = -z_c + \log \sum_j e^{z_j}.$$
 #
 # Its targets are class indices: integers of dtype `torch.long`, shape `(n,)`.
+#
+# The log is the natural logarithm, so cross-entropy is measured in **nats**
+# (natural-log units; with $\log_2$ the same quantity would be in bits). A
+# model that spreads its probability evenly over $K$ classes scores
+# $\ln K$ nats on every example, whatever the label: the baseline to read
+# every loss value of this section against.
 
 
 def make_classifier() -> nn.Module:
@@ -331,12 +377,14 @@ ce_loss = nn.CrossEntropyLoss()
 with torch.no_grad():
     logits = classifier(X_spiral[:4].to(device))
 print("logits for 4 points:\n", logits.cpu())
-print(f"cross-entropy of the untrained model: {ce_loss(logits, y_spiral[:4].to(device)):.4f}")
-print(f"log(n_classes) = {torch.log(torch.tensor(float(n_classes))):.4f}  (a uniform guess)")
+untrained_loss = ce_loss(logits, y_spiral[:4].to(device)).item()
+uniform_loss = math.log(n_classes)
+print(f"cross-entropy of the untrained model: {untrained_loss:.4f} nats")
+print(f"ln(n_classes) = {uniform_loss:.4f} nats (a uniform guess)")
 
 # %%
 # An untrained network guesses roughly uniformly, so its cross-entropy starts
-# near $\log 3$, printed above. That is a useful sanity check: a starting loss
+# near $\ln 3$, printed above. That is a useful sanity check: a starting loss
 # far from it usually means a bug in the data or the model.
 #
 # ### The loop, packaged as a function
@@ -371,22 +419,25 @@ def accuracy(model, X, y) -> float:
 
 
 # %%
-# We train with Adam (section 10 compares it with SGD) and keep the training
-# loss and the test accuracy of each epoch.
+# We train with Adam, an optimiser that adapts the step size of each parameter
+# (section 10 compares it with SGD), and keep the training loss and the
+# validation accuracy of each epoch.
 
 class_epochs = course.pick(full=60, smoke=8)
 optimizer = torch.optim.Adam(classifier.parameters(), lr=0.01)
-class_losses, test_accuracies = [], []
+class_losses, val_accuracies = [], []
 for epoch in range(1, class_epochs + 1):
-    class_losses.append(train_one_epoch(classifier, spiral_loader, ce_loss, optimizer))
-    test_accuracies.append(accuracy(classifier, X_spiral_test, y_spiral_test))
+    class_losses.append(
+        train_one_epoch(classifier, spiral_loader, ce_loss, optimizer)
+    )
+    val_accuracies.append(accuracy(classifier, X_spiral_val, y_spiral_val))
     if epoch == 1 or epoch % max(1, class_epochs // 5) == 0:
         print(
-            f"epoch {epoch:3d}  train loss {class_losses[-1]:.4f}  "
-            f"test accuracy {test_accuracies[-1]:.1%}"
+            f"epoch {epoch:3d}  train loss {class_losses[-1]:.4f} nats  "
+            f"validation accuracy {val_accuracies[-1]:.1%}"
         )
 train_acc = accuracy(classifier, X_spiral, y_spiral)
-print(f"final: train accuracy {train_acc:.1%}, test accuracy {test_accuracies[-1]:.1%}")
+print(f"final: train accuracy {train_acc:.1%}, validation {val_accuracies[-1]:.1%}")
 
 # %%
 # The loss and the accuracy tell the same story from two sides: the loss is
@@ -399,9 +450,11 @@ ax_loss.set_title("Spiral: training loss per epoch")
 ax_loss.set_xlabel("epoch")
 ax_loss.set_ylabel("cross-entropy (nats)")
 ax_loss.grid(True, alpha=0.3)
-ax_acc.plot(range(1, class_epochs + 1), [100 * a for a in test_accuracies], color="C2")
+ax_acc.plot(
+    range(1, class_epochs + 1), [100 * a for a in val_accuracies], color="C2"
+)
 ax_acc.axhline(100 / n_classes, color="gray", linestyle="--", label="chance")
-ax_acc.set_title("Spiral: test accuracy per epoch")
+ax_acc.set_title("Spiral: validation accuracy per epoch")
 ax_acc.set_xlabel("epoch")
 ax_acc.set_ylabel("accuracy (%)")
 ax_acc.legend()
@@ -421,22 +474,29 @@ xx, yy = torch.meshgrid(
 grid_points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
 classifier.eval()
 with torch.no_grad():
-    grid_classes = classifier(grid_points.to(device)).argmax(dim=1).cpu().reshape(xx.shape)
+    grid_classes = (
+        classifier(grid_points.to(device)).argmax(dim=1).cpu().reshape(xx.shape)
+    )
 
 fig, ax = plt.subplots(figsize=(5, 4.5))
 ax.contourf(
-    xx, yy, grid_classes, levels=[-0.5, 0.5, 1.5, 2.5], colors=["C0", "C1", "C2"], alpha=0.25
+    xx,
+    yy,
+    grid_classes,
+    levels=[-0.5, 0.5, 1.5, 2.5],
+    colors=["C0", "C1", "C2"],
+    alpha=0.25,
 )
 for k in range(n_classes):
-    chosen = y_spiral_test == k
+    chosen = y_spiral_val == k
     ax.scatter(
-        X_spiral_test[chosen, 0],
-        X_spiral_test[chosen, 1],
+        X_spiral_val[chosen, 0],
+        X_spiral_val[chosen, 1],
         s=10,
         color=f"C{k}",
         edgecolors="k",
         linewidths=0.3,
-        label=f"class {k} (test)",
+        label=f"class {k} (validation)",
     )
 ax.set_title("Spiral: decision regions of the trained network")
 ax.set_xlabel("$x_1$")
@@ -444,6 +504,14 @@ ax.set_ylabel("$x_2$")
 ax.set_aspect("equal")
 ax.legend(fontsize="small")
 plt.show()
+
+# %%
+# Training is over and nothing more will be chosen for this classifier, so now,
+# once, the test set:
+
+test_acc = accuracy(classifier, X_spiral_test, y_spiral_test)
+print(f"test accuracy (the test set's only use): {test_acc:.1%}")
+print(f"validation accuracy, for comparison:     {val_accuracies[-1]:.1%}")
 
 # %%
 # ## 8. Common mistakes with classification losses
@@ -458,8 +526,11 @@ plt.show()
 
 confident_logits = torch.tensor([[12.0, 0.0, 0.0], [0.0, 12.0, 0.0]])
 labels = torch.tensor([0, 1])
-print(f"CrossEntropyLoss(logits)          = {ce_loss(confident_logits, labels):.6f}")
-print(f"CrossEntropyLoss(softmax(logits)) = {ce_loss(confident_logits.softmax(dim=1), labels):.6f}")
+print(
+    f"CrossEntropyLoss(logits)          = {ce_loss(confident_logits, labels):.6f}"
+)
+double_softmax = ce_loss(confident_logits.softmax(dim=1), labels)
+print(f"CrossEntropyLoss(softmax(logits)) = {double_softmax:.6f}")
 
 # %%
 # The second value is the floor that the doubly-softmaxed model can never
@@ -478,17 +549,18 @@ float_labels = y_spiral[:4].float().to(device)
 try:
     ce_loss(some_logits, float_labels)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 column_labels = y_spiral[:4].unsqueeze(1).to(device)
 try:
     ce_loss(some_logits, column_labels)
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 fixed_dtype = ce_loss(some_logits, float_labels.long())
 fixed_shape = ce_loss(some_logits, column_labels.squeeze(1))
-print(f"fixed with .long(): {fixed_dtype:.4f}, fixed with .squeeze(1): {fixed_shape:.4f}")
+print(f"fixed with .long(): {fixed_dtype:.4f}")
+print(f"fixed with .squeeze(1): {fixed_shape:.4f}")
 
 # %%
 # ### Two classes: `BCEWithLogitsLoss`
@@ -505,7 +577,7 @@ print(f"BCEWithLogitsLoss: {bce_logits(binary_logits, binary_targets):.4f}")
 try:
     bce_logits(binary_logits, binary_targets.long())
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # Why not `torch.sigmoid` followed by `nn.BCELoss`? For a very wrong and very
@@ -516,7 +588,8 @@ except RuntimeError as err:
 z = torch.tensor([200.0])  # "certainly class 1" ...
 wrong_target = torch.tensor([0.0])  # ... but it is class 0
 print(f"BCEWithLogitsLoss(z)     = {bce_logits(z, wrong_target).item():.1f}")
-print(f"BCELoss(sigmoid(z))      = {nn.BCELoss()(torch.sigmoid(z), wrong_target).item():.1f}")
+clamped = nn.BCELoss()(torch.sigmoid(z), wrong_target).item()
+print(f"BCELoss(sigmoid(z))      = {clamped:.1f}")
 
 # %%
 # **Rule of thumb.** The model returns raw logits; the loss applies the
@@ -528,8 +601,9 @@ print(f"BCELoss(sigmoid(z))      = {nn.BCELoss()(torch.sigmoid(z), wrong_target)
 # | Task | Model output | Target | Loss |
 # | --- | --- | --- | --- |
 # | regression | `(n, 1)` float | `(n, 1)` float | `MSELoss`; `L1Loss` if outliers |
-# | $K$ classes, one label each | `(n, K)` logits | `(n,)` long | `CrossEntropyLoss` |
-# | 2 classes, or $m$ yes/no flags | `(n,)` or `(n, m)` logits | same, float | `BCEWithLogitsLoss` |
+# | $K$ classes, one each | `(n, K)` logits | `(n,)` long | `CrossEntropyLoss` |
+# | 2 classes | `(n,)` logits | `(n,)` float | `BCEWithLogitsLoss` |
+# | $m$ yes/no flags | `(n, m)` logits | `(n, m)` float | `BCEWithLogitsLoss` |
 #
 # ## 10. Choosing an optimiser
 #
@@ -538,9 +612,11 @@ print(f"BCELoss(sigmoid(z))      = {nn.BCELoss()(torch.sigmoid(z), wrong_target)
 #
 # - **SGD**: $\theta \leftarrow \theta - \eta\, g$. Simple and well understood,
 #   but slow in long, narrow valleys of the loss, and sensitive to $\eta$.
-# - **SGD with momentum**: keeps a running velocity
+# - **SGD with momentum** (section 6): keeps a running velocity
 #   $v \leftarrow \mu v + g$, $\theta \leftarrow \theta - \eta v$, so steps
 #   that agree add up and zig-zags cancel. $\mu = 0.9$ is the usual choice.
+#   For a steady gradient the step grows to $\eta / (1 - \mu)$, the
+#   **effective step**: ten times $\eta$ for $\mu = 0.9$.
 # - **Adam**: also scales each parameter's step by a running estimate of its
 #   gradient's size, so every parameter moves at a similar rate. It works well
 #   with its default-ish $\eta = 10^{-3}$ to $10^{-2}$ on most problems with
@@ -550,11 +626,21 @@ print(f"BCELoss(sigmoid(z))      = {nn.BCELoss()(torch.sigmoid(z), wrong_target)
 # and sees the same batches, so we fix both with a seed. Each gets a learning
 # rate typical for it; the lesson is the shape of the curves, not a ranking for
 # every problem.
+#
+# The effective step makes one comparison unfair: momentum 0.9 at `lr=0.1`
+# moves up to ten times as far per step as plain SGD at `lr=0.1`. So momentum
+# also runs at `lr=0.01`, whose effective step, $0.01 / (1 - 0.9) = 0.1$,
+# matches plain SGD's. That pair tells whether momentum itself helps here.
 
 compare_epochs = course.pick(full=60, smoke=5)
+SGD_PLAIN, MOMENTUM_SAME_STEP = "SGD (lr=0.1)", "SGD + momentum 0.9 (lr=0.01)"
+MOMENTUM_BIG_STEP = "SGD + momentum 0.9 (lr=0.1)"
 optimisers = {
-    "SGD (lr=0.1)": lambda params: torch.optim.SGD(params, lr=0.1),
-    "SGD + momentum 0.9 (lr=0.1)": lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+    SGD_PLAIN: lambda params: torch.optim.SGD(params, lr=0.1),
+    MOMENTUM_SAME_STEP: lambda params: torch.optim.SGD(
+        params, lr=0.01, momentum=0.9
+    ),
+    MOMENTUM_BIG_STEP: lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
     "Adam (lr=0.01)": lambda params: torch.optim.Adam(params, lr=0.01),
 }
 curves = {}
@@ -563,11 +649,12 @@ for name, make_optimizer in optimisers.items():
     model = make_classifier().to(device)
     opt = make_optimizer(model.parameters())
     curves[name] = [
-        train_one_epoch(model, spiral_loader, ce_loss, opt) for _ in range(compare_epochs)
+        train_one_epoch(model, spiral_loader, ce_loss, opt)
+        for _ in range(compare_epochs)
     ]
     print(
         f"{name:28s} final loss {curves[name][-1]:.4f}   "
-        f"test accuracy {accuracy(model, X_spiral_test, y_spiral_test):.1%}"
+        f"validation accuracy {accuracy(model, X_spiral_val, y_spiral_val):.1%}"
     )
 
 # %%
@@ -575,7 +662,7 @@ for name, make_optimizer in optimisers.items():
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, values in curves.items():
     ax.plot(range(1, compare_epochs + 1), values, label=name)
-ax.set_title("Spiral: the same model trained by three optimisers")
+ax.set_title("Spiral: the same model trained by four optimisers")
 ax.set_xlabel("epoch")
 ax.set_ylabel("training cross-entropy (nats)")
 ax.legend()
@@ -588,6 +675,47 @@ print(
     f"After {compare_epochs} epochs the lowest training loss came from {best} "
     f"({curves[best][-1]:.4f}), the highest from {worst} ({curves[worst][-1]:.4f})."
 )
+
+
+def compare(a: str, b: str) -> str:
+    """One sentence comparing the final training losses of two runs."""
+    loss_a, loss_b = curves[a][-1], curves[b][-1]
+    if abs(loss_a - loss_b) <= 0.2 * max(loss_a, loss_b):
+        return (
+            f"{a} and {b} end within 20 % of each other "
+            f"({loss_a:.4f} vs {loss_b:.4f})"
+        )
+    lower, higher = (a, b) if loss_a < loss_b else (b, a)
+    return (
+        f"{lower} ends lower than {higher} "
+        f"({curves[lower][-1]:.4f} vs {curves[higher][-1]:.4f})"
+    )
+
+
+print(f"Same effective step: {compare(MOMENTUM_SAME_STEP, SGD_PLAIN)}.")
+print(f"Ten times the effective step: {compare(MOMENTUM_BIG_STEP, SGD_PLAIN)}.")
+same_step, plain = curves[MOMENTUM_SAME_STEP][-1], curves[SGD_PLAIN][-1]
+big_step = curves[MOMENTUM_BIG_STEP][-1]
+same_close = abs(same_step - plain) <= 0.2 * max(same_step, plain)
+if same_close and big_step < 0.8 * plain:
+    print(
+        "So the speed-up of momentum at lr=0.1 on this problem comes from its "
+        "larger effective step, not from momentum itself."
+    )
+elif same_close:
+    print("At the same effective step, momentum ends where plain SGD does.")
+elif same_step < plain:
+    print("Momentum helped here even at the same effective step.")
+else:
+    print("At the same effective step, momentum did worse than plain SGD here.")
+
+# %%
+# This is one seed, so a small difference between two runs settles nothing;
+# what carries over is the habit. Before crediting an optimiser, compare at
+# matched effective steps, or give each one its own tuned learning rate. What
+# momentum changes at a given effective step is how each step is made: the
+# velocity averages the noisy mini-batch gradients instead of following each
+# one.
 
 # %%
 # ## 11. Summary
@@ -602,7 +730,9 @@ print(
 #   target of the *same shape*. Classification: raw logits into
 #   `CrossEntropyLoss` with `long` labels; two classes: one logit into
 #   `BCEWithLogitsLoss` with float targets. Never softmax before the loss.
-# - SGD is the baseline, momentum speeds it up, Adam is the robust first try.
+# - SGD is the baseline. Momentum keeps a velocity, which multiplies the
+#   effective step by $1/(1-\mu)$: compare it with SGD at the same effective
+#   step before crediting it. Adam is the robust first try.
 # - From Day 7 on, `course.train.train_epoch` and `course.train.evaluate_loss`
 #   hold this loop, and `course.plots` the plots drawn here.
 #
@@ -617,7 +747,7 @@ print(
 #    start.
 # 3. **Two classes with one logit.** Keep only spiral arms 0 and 1, build a
 #    model with a single output, train it with `BCEWithLogitsLoss`, and print
-#    its test accuracy (predict class 1 where the logit is positive).
+#    its validation accuracy (predict class 1 where the logit is positive).
 
 # %%
 # **Solution 1.** Each step overshoots the minimum by more than it corrects,
@@ -655,7 +785,9 @@ for lr_try in (0.05, 1.0):
     course.seed_everything(0)
     model = fresh_regressor()
     losses = train_regressor(
-        model, torch.optim.SGD(model.parameters(), lr=lr_try, momentum=0.9), epochs=5
+        model,
+        torch.optim.SGD(model.parameters(), lr=lr_try, momentum=0.9),
+        epochs=5,
     )
     print(f"lr={lr_try}: " + ", ".join(f"{v:.3g}" for v in losses))
 
@@ -671,12 +803,15 @@ for zero_grad in (True, False):
     course.seed_everything(0)
     model = fresh_regressor()
     losses = train_regressor(
-        model, torch.optim.SGD(model.parameters(), lr=0.05), epochs=10, zero_grad=zero_grad
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.05),
+        epochs=10,
+        zero_grad=zero_grad,
     )
     final_losses[zero_grad] = losses[-1]
     print(f"zero_grad={zero_grad!s:5}: " + ", ".join(f"{v:.3g}" for v in losses))
 ratio = final_losses[False] / final_losses[True]
-print(f"after 10 epochs, the loop without zero_grad ends at {ratio:.1f}x the correct loop's loss")
+print(f"final loss without zero_grad / with it, after 10 epochs: {ratio:.1f}x")
 
 # %%
 # **Solution 3.** The model ends in `nn.Linear(64, 1)`; we flatten its output
@@ -684,21 +819,33 @@ print(f"after 10 epochs, the loop without zero_grad ends at {ratio:.1f}x the cor
 
 course.seed_everything(0)
 keep = y_spiral < 2
-keep_test = y_spiral_test < 2
+keep_val = y_spiral_val < 2
 binary_loader = DataLoader(
-    TensorDataset(X_spiral[keep], y_spiral[keep].float()), batch_size=32, shuffle=True
+    TensorDataset(X_spiral[keep], y_spiral[keep].float()),
+    batch_size=32,
+    shuffle=True,
 )
 binary_model = nn.Sequential(
-    nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1), nn.Flatten(0)
+    nn.Linear(2, 64),
+    nn.ReLU(),
+    nn.Linear(64, 64),
+    nn.ReLU(),
+    nn.Linear(64, 1),
+    nn.Flatten(0),
 ).to(device)
 binary_optimizer = torch.optim.Adam(binary_model.parameters(), lr=0.01)
 for _ in range(class_epochs):
-    binary_loss = train_one_epoch(binary_model, binary_loader, bce_logits, binary_optimizer)
+    binary_loss = train_one_epoch(
+        binary_model, binary_loader, bce_logits, binary_optimizer
+    )
 binary_model.eval()
 with torch.no_grad():
-    test_logits = binary_model(X_spiral_test[keep_test].to(device)).cpu()
-binary_acc = ((test_logits > 0).long() == y_spiral_test[keep_test]).float().mean().item()
-print(f"final training loss {binary_loss:.4f}, test accuracy on arms 0 and 1: {binary_acc:.1%}")
+    val_logits = binary_model(X_spiral_val[keep_val].to(device)).cpu()
+binary_acc = (
+    ((val_logits > 0).long() == y_spiral_val[keep_val]).float().mean().item()
+)
+print(f"final training loss {binary_loss:.4f} nats")
+print(f"validation accuracy on arms 0 and 1: {binary_acc:.1%}")
 
 # %%
 # Next: [Day 7](day07_overfitting.ipynb) compares a linear model with a network

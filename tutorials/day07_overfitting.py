@@ -14,7 +14,8 @@ all the variants, measured side by side.
 decision boundary · recognising overfitting from train vs validation curves ·
 Dropout · L2 regularisation with `weight_decay` · comparing variants fairly
 
-**Before you start:** [Day 6](day06_training_workflow.ipynb) · **Reading time:** about 2 hours
+**Before you start:** [Day 6](day06_training_workflow.ipynb) ·
+**Reading time:** about 2 hours
 """
 
 # %%
@@ -59,7 +60,9 @@ def make_circles(n: int, noise: float, inner_radius: float = 0.5):
     """`n` points on two noisy concentric circles; label 1 means the inner one."""
     n_outer = n // 2
     angle = torch.rand(n) * 2 * math.pi
-    radius = torch.cat([torch.ones(n_outer), torch.full((n - n_outer,), inner_radius)])
+    radius = torch.cat(
+        [torch.ones(n_outer), torch.full((n - n_outer,), inner_radius)]
+    )
     X = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=1)
     X = X + noise * torch.randn(n, 2)
     y = torch.cat([torch.zeros(n_outer), torch.ones(n - n_outer)]).long()
@@ -141,8 +144,12 @@ def fit(model, train, val, *, epochs, batch_size=None, lr=0.01, weight_decay=0.0
     if batch_size is None:
         loader = [train]
     else:
-        loader = DataLoader(TensorDataset(*train), batch_size=batch_size, shuffle=True)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        loader = DataLoader(
+            TensorDataset(*train), batch_size=batch_size, shuffle=True
+        )
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=lr, weight_decay=weight_decay
+    )
     history = {"train": [], "validation": []}
     for _ in range(epochs):
         train_epoch(model, loader, loss_fn, optimizer)
@@ -166,10 +173,15 @@ for name, make in [("linear", make_linear), ("MLP", make_mlp)]:
     course.seed_everything(1)
     models[name] = make().to(device)
     histories[name] = fit(
-        models[name], (X_train, y_train), (X_val, y_val), epochs=epochs, batch_size=32
+        models[name],
+        (X_train, y_train),
+        (X_val, y_val),
+        epochs=epochs,
+        batch_size=32,
     )
+    train_acc = accuracy(models[name], X_train, y_train)
     print(
-        f"{name:6s}  train accuracy {accuracy(models[name], X_train, y_train):6.1%}   "
+        f"{name:6s}  train accuracy {train_acc:6.1%}   "
         f"validation accuracy {accuracy(models[name], X_val, y_val):6.1%}"
     )
 
@@ -182,7 +194,11 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
 for ax, name in zip(axes, models, strict=True):
     val_acc = accuracy(models[name], X_val, y_val)
     plot_decision_boundary(
-        models[name], X_val, y_val, ax=ax, title=f"{name}: validation accuracy {val_acc:.1%}"
+        models[name],
+        X_val,
+        y_val,
+        ax=ax,
+        title=f"{name}: validation accuracy {val_acc:.1%}",
     )
 fig.suptitle("Linear model vs MLP on concentric circles")
 fig.tight_layout()
@@ -194,21 +210,48 @@ acc_linear = accuracy(models["linear"], X_val, y_val)
 acc_mlp = accuracy(models["MLP"], X_val, y_val)
 if acc_mlp > acc_linear:
     print(
-        f"The MLP beats the linear model on validation data: {acc_mlp:.1%} vs {acc_linear:.1%}, "
-        f"{100 * (acc_mlp - acc_linear):.1f} percentage points."
+        f"The MLP beats the linear model on validation data: {acc_mlp:.1%} vs "
+        f"{acc_linear:.1%}, {100 * (acc_mlp - acc_linear):.1f} percentage points."
     )
 else:
     print(
-        f"With this short a run the MLP ({acc_mlp:.1%}) does not yet beat the linear model "
-        f"({acc_linear:.1%})."
+        f"With this short a run the MLP ({acc_mlp:.1%}) does not yet beat the "
+        f"linear model ({acc_linear:.1%})."
     )
-majority = torch.bincount(y_val).max().item() / len(y_val)
-print(f"Always guessing the more frequent class would score {majority:.1%}.")
 
 # %%
-# The linear model can only cut the plane in two with a straight line, so on
-# rings it can do little better than guessing. The MLP's curved boundary
-# follows the gap between the rings. The lesson generalises: **a linear model
+# How far is the linear model from guessing? The simplest guess always says
+# the more frequent class. To compare two accuracies we also need to know how
+# much one can move by chance: an accuracy $p$ measured on $n$ points is
+# uncertain by about its **standard error** $\sqrt{p(1-p)/n}$, from which
+# points happened to be drawn. A difference smaller than two standard errors
+# is within that noise, and we do not call it a difference.
+
+
+def standard_error(accuracy_value: float, n: int) -> float:
+    """Standard error of an accuracy measured on `n` independent points."""
+    return math.sqrt(accuracy_value * (1 - accuracy_value) / n)
+
+
+majority = torch.bincount(y_val).max().item() / len(y_val)
+noise_band = 2 * standard_error(majority, len(y_val))
+if acc_linear < majority - noise_band:
+    verdict = "worse than always guessing the more frequent class"
+elif acc_linear <= majority + noise_band:
+    verdict = "no better than always guessing the more frequent class"
+else:
+    verdict = "better than always guessing the more frequent class"
+print(f"Always guessing the more frequent class scores {majority:.1%}.")
+print(
+    f"The linear model's {acc_linear:.1%} is {verdict} "
+    f"(two standard errors on {len(y_val)} points: {100 * noise_band:.1f} points)."
+)
+
+# %%
+# The linear model can only cut the plane in two with a straight line, and no
+# straight line separates a ring from the ring around it: the verdict above
+# says how close to guessing that leaves it. The MLP's curved boundary follows
+# the gap between the rings. The lesson generalises: **a linear model
 # is limited by its form, not by its training**; more epochs would not help it.
 #
 # ## 4. Overfitting: when the training loss lies
@@ -217,7 +260,9 @@ print(f"Always guessing the more frequent class would score {majority:.1%}.")
 # happen on purpose, with the three ingredients that cause it in practice:
 #
 # - a **small** training set (100 points),
-# - **noisy** labels near the boundary (more noise, so the rings overlap),
+# - **noisy inputs** (more noise on the points, so the rings overlap: the
+#   labels are exact, but near the boundary a point's position no longer
+#   tells its ring),
 # - a **big** model (two hidden layers of 128 units) trained **long**.
 #
 # The validation set stays large, so it measures the true error well.
@@ -230,7 +275,7 @@ small_train, small_val = (X_small, y_small), (X_val_small, y_val_small)
 width = 128
 long_epochs = course.pick(full=600, smoke=30)
 print(f"{n_small} training points, {n_val} validation points, noise {noise_small}")
-print(f"big MLP: {n_parameters(make_mlp(width))} parameters, trained for {long_epochs} epochs")
+print(f"big MLP: {n_parameters(make_mlp(width))} parameters, {long_epochs} epochs")
 
 # %%
 # With only 100 points the whole training set is one batch (`batch_size=None`).
@@ -241,7 +286,8 @@ big_history = fit(big_mlp, small_train, small_val, epochs=long_epochs)
 best_epoch = min(range(long_epochs), key=lambda e: big_history["validation"][e]) + 1
 print(f"final training loss   {big_history['train'][-1]:.4f}")
 print(f"final validation loss {big_history['validation'][-1]:.4f}")
-print(f"lowest validation loss {min(big_history['validation']):.4f} at epoch {best_epoch}")
+lowest_val = min(big_history["validation"])
+print(f"lowest validation loss {lowest_val:.4f} at epoch {best_epoch}")
 
 # %%
 # The two curves tell the story. At first both fall: the model learns the
@@ -249,7 +295,9 @@ print(f"lowest validation loss {min(big_history['validation']):.4f} at epoch {be
 # validation loss turns and climbs: the model is now learning the *noise* of
 # these particular 100 points, which does not carry over to new points. The
 # dotted line marks the epoch of lowest validation loss; stopping there is
-# the idea of early stopping (Day 18).
+# the idea of early stopping (Day 18). That happens early, so the epoch axis
+# is logarithmic too: it gives the first few epochs as much room as the
+# hundreds that follow.
 
 ax = plot_curves(
     big_history,
@@ -257,6 +305,8 @@ ax = plot_curves(
     ylabel="cross-entropy (nats, log scale)",
     logy=True,
 )
+ax.set_xscale("log")
+ax.set_xlabel("epoch (log scale)")
 ax.axvline(best_epoch, color="gray", linestyle=":", label="lowest validation loss")
 ax.legend()
 plt.show()
@@ -319,7 +369,8 @@ print(f"evaluate_loss on the same data (dropout off): {full_network:.4f}")
 # L2 regularisation adds the squared size of the weights to the loss:
 #
 # $$\mathcal{L}_\text{total} = \mathcal{L} + \frac{\lambda}{2}\sum_i \theta_i^2,
-#   \qquad \nabla_\theta \mathcal{L}_\text{total} = \nabla_\theta \mathcal{L} + \lambda\theta .$$
+#   \qquad \nabla_\theta \mathcal{L}_\text{total}
+#   = \nabla_\theta \mathcal{L} + \lambda\theta .$$
 #
 # Large weights are what a network needs to draw sharp, wiggly boundaries
 # around single noisy points; the penalty makes them expensive, so the
@@ -344,7 +395,8 @@ penalty = lam / 2 * sum((p**2).sum() for p in layer_b.parameters())
 opt_b.step()
 print(
     "weight_decay step == explicit L2 penalty step:",
-    torch.allclose(layer_a.weight, layer_b.weight) and torch.allclose(layer_a.bias, layer_b.bias),
+    torch.allclose(layer_a.weight, layer_b.weight)
+    and torch.allclose(layer_a.bias, layer_b.bias),
 )
 
 # %%
@@ -364,9 +416,13 @@ print(
 variants = {
     "linear": dict(make=make_linear, weight_decay=0.0),
     "MLP": dict(make=lambda: make_mlp(width), weight_decay=0.0),
-    "MLP + Dropout 0.5": dict(make=lambda: make_mlp(width, dropout=0.5), weight_decay=0.0),
+    "MLP + Dropout 0.5": dict(
+        make=lambda: make_mlp(width, dropout=0.5), weight_decay=0.0
+    ),
     "MLP + L2 (1e-2)": dict(make=lambda: make_mlp(width), weight_decay=1e-2),
-    "MLP + Dropout + L2": dict(make=lambda: make_mlp(width, dropout=0.5), weight_decay=1e-2),
+    "MLP + Dropout + L2": dict(
+        make=lambda: make_mlp(width, dropout=0.5), weight_decay=1e-2
+    ),
 }
 results, variant_models = {}, {}
 for name, spec in variants.items():
@@ -376,15 +432,27 @@ for name, spec in variants.items():
         course.seed_everything(1)
         model = spec["make"]().to(device)
         history = fit(
-            model, small_train, small_val, epochs=long_epochs, weight_decay=spec["weight_decay"]
+            model,
+            small_train,
+            small_val,
+            epochs=long_epochs,
+            weight_decay=spec["weight_decay"],
         )
     variant_models[name] = model
+    model.eval()
+    with torch.no_grad():
+        val_logits = model(X_val_small)
     results[name] = {
         "train_acc": accuracy(model, *small_train),
         "val_acc": accuracy(model, *small_val),
         "train_loss": history["train"][-1],
         "val_loss": history["validation"][-1],
         "history": history,
+        # per validation point, for the noise yardstick below
+        "val_correct": (val_logits.argmax(dim=1) == y_val_small).float(),
+        "val_losses": nn.functional.cross_entropy(
+            val_logits, y_val_small, reduction="none"
+        ),
     }
 print("trained", len(results), "variants")
 
@@ -411,37 +479,113 @@ for name, r in results.items():
     )
 
 # %%
-# The same comparison in sentences, computed from the numbers above:
+# Before reading the table as a ranking, the yardstick of section 3: which
+# differences are larger than chance? Two variants are scored on the *same*
+# validation points, so what can move their difference is the points on which
+# they disagree. Per point, the difference is `correct_a - correct_b` (1, 0 or
+# -1); its mean is the accuracy difference and its standard error is the
+# standard deviation over the points divided by $\sqrt{n}$. The same works for
+# the per-point losses. A difference of more than two standard errors counts
+# as clear.
+#
+# A smaller gap alone is not the goal: it shrinks when the *training*
+# accuracy falls as much as when the validation accuracy rises. So each
+# sentence also says which side the gap moved on.
+
+
+def paired_difference(a: str, b: str, key: str) -> tuple[float, float]:
+    """Mean and standard error of a per-point difference, variant a minus b."""
+    diff = results[a][key] - results[b][key]
+    return diff.mean().item(), diff.std().item() / math.sqrt(len(diff))
+
+
+def judged(value: float, se: float, better: str, worse: str) -> str:
+    if abs(value) <= 2 * se:
+        return "within the noise"
+    return better if value > 0 else worse
+
 
 base = "MLP"
+clearly_better = []
 for name in ["MLP + Dropout 0.5", "MLP + L2 (1e-2)", "MLP + Dropout + L2"]:
-    difference = gap(name) - gap(base)
-    change = (
-        "about the same" if abs(difference) < 0.5 else "smaller" if difference < 0 else "larger"
-    )
+    acc_diff, acc_se = paired_difference(name, base, "val_correct")
+    loss_diff, loss_se = paired_difference(name, base, "val_losses")
+    train_change = 100 * (results[name]["train_acc"] - results[base]["train_acc"])
+    acc_word = judged(acc_diff, acc_se, "clearly higher", "clearly lower")
+    loss_word = judged(-loss_diff, loss_se, "clearly lower", "clearly higher")
+    if acc_word == "clearly higher":
+        clearly_better.append(name)
+    gap_change, val_change = gap(name) - gap(base), 100 * acc_diff
+    why = ""
+    if gap_change < -0.5 and -train_change > abs(val_change):
+        why = ", mostly because training accuracy fell"
+    elif gap_change < -0.5 and val_change >= abs(train_change):
+        why = ", mostly because validation accuracy rose"
     print(
-        f"{name}: gap {gap(name):.1f} points vs {gap(base):.1f} without regularisation "
-        f"({change}); validation loss {results[name]['val_loss']:.3f} "
-        f"vs {results[base]['val_loss']:.3f}."
+        f"{name}, against the plain MLP: validation accuracy "
+        f"{val_change:+.1f} ± {100 * acc_se:.1f} points ({acc_word}); "
+        f"validation loss {loss_diff:+.3f} ± {loss_se:.3f} ({loss_word}); "
+        f"gap {gap_change:+.1f} points{why} "
+        f"(training {train_change:+.1f}, validation {val_change:+.1f})."
     )
-best = max(results, key=lambda n: results[n]["val_acc"])
-print(
-    f"Highest validation accuracy: {best} ({results[best]['val_acc']:.1%}); "
-    f"linear model: {results['linear']['val_acc']:.1%}."
+if clearly_better:
+    print(
+        "Clearly higher validation accuracy than the plain MLP: "
+        f"{', '.join(clearly_better)}."
+    )
+else:
+    print("No regulariser clearly raised the validation accuracy of the plain MLP.")
+for alone, with_dropout in [
+    ("MLP", "MLP + Dropout 0.5"),
+    ("MLP + L2 (1e-2)", "MLP + Dropout + L2"),
+]:
+    change, change_se = paired_difference(with_dropout, alone, "val_correct")
+    word = judged(change, change_se, "clearly higher", "clearly lower")
+    print(
+        f"Dropout added to {alone}: validation accuracy "
+        f"{100 * change:+.1f} ± {100 * change_se:.1f} points ({word})."
+    )
+ranked = sorted(
+    (n for n in results if n != "linear"),
+    key=lambda n: results[n]["val_acc"],
+    reverse=True,
 )
+best, runner_up = ranked[0], ranked[1]
+lead, lead_se = paired_difference(best, runner_up, "val_correct")
+separated = "clearly ahead of" if lead > 2 * lead_se else "not separated from"
+print(
+    f"Highest validation accuracy: {best} ({results[best]['val_acc']:.1%}), "
+    f"{separated} {runner_up} ({results[runner_up]['val_acc']:.1%}): "
+    f"{100 * lead:+.1f} ± {100 * lead_se:.1f} points."
+)
+
+# %%
+# These standard errors measure one source of chance only: which validation
+# points were drawn. The training seed is another (other starting weights give
+# other numbers), which [Day 12](day12_regularisation.ipynb) measures. So read
+# a difference "within the noise" as *not shown*, not as *equal*.
 
 # %%
 # The validation curves of the MLP variants on one plot show *when* each one
 # starts to memorise: a curve that turns upwards and keeps climbing is a model
 # fitting noise; a regulariser flattens or delays that climb. Compare how far
-# each curve rises after its minimum.
+# each curve rises after its minimum. As in section 4 the epoch axis is
+# logarithmic, so that the first epochs, where every curve falls, stay
+# visible.
 
-plot_curves(
-    {name: r["history"]["validation"] for name, r in results.items() if name != "linear"},
+ax = plot_curves(
+    {
+        name: r["history"]["validation"]
+        for name, r in results.items()
+        if name != "linear"
+    },
     title="Validation loss of the MLP variants (100 noisy training points)",
     ylabel="validation cross-entropy (nats, log scale)",
     logy=True,
 )
+ax.set_xscale("log")
+ax.set_xlabel("epoch (log scale)")
+ax.legend(loc="upper left")  # the top left stays clear: every curve starts low
 plt.show()
 
 # %%
@@ -468,7 +612,10 @@ for ax, name in zip(axes, ["MLP", "MLP + Dropout + L2"], strict=True):
         X_small,
         y_small,
         ax=ax,
-        title=f"{name}: train {results[name]['train_acc']:.0%}, val {results[name]['val_acc']:.0%}",
+        title=(
+            f"{name}: train {results[name]['train_acc']:.0%}, "
+            f"val {results[name]['val_acc']:.0%}"
+        ),
     )
 fig.suptitle("Decision boundaries on 100 noisy training points")
 fig.tight_layout()
@@ -487,7 +634,9 @@ plt.show()
 # - L2 regularisation is `weight_decay=λ` in the optimiser: it adds $\lambda\theta$
 #   to each gradient and keeps the weights, and the boundary, smooth.
 # - Compare variants fairly: same seed, same data, same budget, one change at
-#   a time, and a table of train and validation numbers.
+#   a time, and a table of train and validation numbers. Judge a difference
+#   against its standard error, and read a smaller gap on both sides: it can
+#   come from a lower training accuracy rather than a higher validation one.
 #
 # ## 9. Exercises
 #
@@ -527,13 +676,16 @@ for name, make in [("linear", make_linear), ("MLP", make_mlp)]:
     course.seed_everything(1)
     moon_models[name] = make().to(device)
     fit(moon_models[name], moons_train, moons_val, epochs=epochs, batch_size=32)
-    print(f"moons, {name:6s}: validation accuracy {accuracy(moon_models[name], *moons_val):.1%}")
+    moon_acc = accuracy(moon_models[name], *moons_val)
+    print(f"moons, {name:6s}: validation accuracy {moon_acc:.1%}")
 moons_linear = accuracy(moon_models["linear"], *moons_val)
-print(f"the linear model scores {moons_linear:.1%} on moons against {acc_linear:.1%} on circles")
+print(f"the linear model: {moons_linear:.1%} on moons, {acc_linear:.1%} on circles")
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
 for ax, name in zip(axes, moon_models, strict=True):
-    plot_decision_boundary(moon_models[name], *moons_val, ax=ax, title=f"Two moons: {name}")
+    plot_decision_boundary(
+        moon_models[name], *moons_val, ax=ax, title=f"Two moons: {name}"
+    )
 fig.tight_layout()
 plt.show()
 
@@ -548,7 +700,8 @@ course.seed_everything(1)
 many_mlp = make_mlp(width).to(device)
 fit(many_mlp, many_train, small_val, epochs=long_epochs)
 many_gap = 100 * (accuracy(many_mlp, *many_train) - accuracy(many_mlp, *small_val))
-print(f"gap with {n_small} points: {gap('MLP'):.1f}; with {10 * n_small} points: {many_gap:.1f}")
+print(f"gap with {n_small} points: {gap('MLP'):.1f}")
+print(f"gap with {10 * n_small} points: {many_gap:.1f}")
 
 # %%
 # **Solution 3.** The best epoch is the argmin of the validation curve.
