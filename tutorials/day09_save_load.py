@@ -56,7 +56,10 @@ course.seed_everything(0)
 device = course.choose_device()
 CHECKPOINTS = Path("checkpoints")
 CHECKPOINTS.mkdir(exist_ok=True)
-print(f"profile: {course.PROFILE}, device: {device}, files go to {CHECKPOINTS}/ in the working directory")
+print(
+    f"profile: {course.PROFILE}, device: {device}, "
+    f"files go to {CHECKPOINTS}/ in the working directory"
+)
 
 # %%
 # The whole subset fits in memory, so we turn it into two tensors once (pixel
