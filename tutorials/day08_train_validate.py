@@ -44,7 +44,10 @@ from course.report import headline
 
 course.seed_everything(0)
 device = course.choose_device()
-print(f"profile: {course.PROFILE}, device: {device}, CPU threads: {torch.get_num_threads()}")
+print(
+    f"profile: {course.PROFILE}, device: {device}, CPU threads: "
+    f"{torch.get_num_threads()}"
+)
 
 # %%
 # ## 2. Three sets: train, validation, test
@@ -86,6 +89,20 @@ print("images:", tuple(full_train.tensors[0].shape), full_train.tensors[0].dtype
 print("labels:", tuple(full_train.tensors[1].shape), full_train.tensors[1].dtype)
 
 # %%
+# What the model will learn from: the first sixteen training digits, each with
+# its label above it.
+
+fig, axes = plt.subplots(2, 8, figsize=(8, 2.4))
+for ax, image, label in zip(
+    axes.flat, full_train.tensors[0], full_train.tensors[1], strict=False
+):
+    ax.imshow(image[0], cmap="gray")
+    ax.set_title(str(label.item()))
+    ax.axis("off")
+fig.tight_layout()
+plt.show()
+
+# %%
 # `random_split` ([Day 5](day05_data_loading.ipynb)) with a seeded generator
 # cuts the same validation set on every run. One sixth of the training part
 # becomes validation data: on full MNIST that is 10,000 images, the same size
@@ -93,10 +110,15 @@ print("labels:", tuple(full_train.tensors[1].shape), full_train.tensors[1].dtype
 
 n_val = len(full_train) // 6
 train_set, val_set = random_split(
-    full_train, [len(full_train) - n_val, n_val], generator=torch.Generator().manual_seed(0)
+    full_train,
+    [len(full_train) - n_val, n_val],
+    generator=torch.Generator().manual_seed(0),
 )
 overlap = set(train_set.indices) & set(val_set.indices)
-print(f"train: {len(train_set):,}  validation: {len(val_set):,}  test: {len(test_set):,}")
+print(
+    f"train: {len(train_set):,}  validation: {len(val_set):,}  test: "
+    f"{len(test_set):,}"
+)
 print(f"images in both train and validation: {len(overlap)}")
 
 # %%
@@ -106,7 +128,10 @@ print(f"images in both train and validation: {len(overlap)}")
 
 batch_size = 128
 train_loader = DataLoader(
-    train_set, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(0)
+    train_set,
+    batch_size=batch_size,
+    shuffle=True,
+    generator=torch.Generator().manual_seed(0),
 )
 val_loader = DataLoader(val_set, batch_size=512)
 test_loader = DataLoader(test_set, batch_size=512)
@@ -156,10 +181,14 @@ few = images[:8].to(device)
 with torch.no_grad():
     model.train()
     first, second = model(few), model(few)
-    print(f"train mode: two passes differ by up to {(first - second).abs().max():.4f}")
+    print(
+        f"train mode: two passes differ by up to {(first - second).abs().max():.4f}"
+    )
     model.eval()
     first, second = model(few), model(few)
-    print(f"eval mode:  two passes differ by up to {(first - second).abs().max():.4f}")
+    print(
+        f"eval mode:  two passes differ by up to {(first - second).abs().max():.4f}"
+    )
 
 # %%
 # In training mode Dropout removes a different random set of units on every
@@ -177,23 +206,32 @@ before = batchnorm.running_mean.clone()
 with torch.no_grad():
     model.train()
     model(few)
-    print("train mode changed running_mean:", not torch.equal(before, batchnorm.running_mean))
+    print(
+        "train mode changed running_mean:",
+        not torch.equal(before, batchnorm.running_mean),
+    )
     before = batchnorm.running_mean.clone()
     model.eval()
     model(few)
-    print("eval mode changed running_mean: ", not torch.equal(before, batchnorm.running_mean))
+    print(
+        "eval mode changed running_mean: ",
+        not torch.equal(before, batchnorm.running_mean),
+    )
 
 # %%
-# The most common symptom of a forgotten `model.eval()` is an error, not a
-# wrong number: BatchNorm cannot compute a batch variance from a single
-# sample, so predicting one image in training mode fails.
+# The usual symptom of a forgotten `model.eval()` is silent: the model runs
+# and returns numbers, just worse ones, because Dropout still drops units and
+# BatchNorm normalises with the statistics of the current batch (Solution 2
+# measures how much worse). Only one case fails loudly: BatchNorm cannot
+# compute a batch variance from a single sample, so predicting one image in
+# training mode raises an error.
 
 one_image = few[:1]
 model.train()
 try:
     model(one_image)
 except ValueError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 model.eval()
 print("in eval mode the prediction works:", model(one_image).argmax(dim=1).item())
 
@@ -213,28 +251,34 @@ print("in eval mode the prediction works:", model(one_image).argmax(dim=1).item(
 model.eval()
 images = images.to(device)
 out = model(images)
-print(f"normal pass:   requires_grad={out.requires_grad}, grad_fn={type(out.grad_fn).__name__}")
+print(
+    f"normal pass:   requires_grad={out.requires_grad}, "
+    f"grad_fn={type(out.grad_fn).__name__}"
+)
 with torch.no_grad():
     out = model(images)
 print(f"under no_grad: requires_grad={out.requires_grad}, grad_fn={out.grad_fn}")
 
 # %%
 # How much memory does the graph hold? `saved_tensors_hooks` lets us see every
-# tensor autograd saves for the backward pass; we add up their sizes for one
-# validation batch, with and without `no_grad`.
+# tensor autograd saves for the backward pass, for one validation batch, with
+# and without `no_grad`. The same tensor can be saved more than once (a ReLU
+# output is saved by the ReLU and by the next layer; the weights are saved
+# too), so we count each piece of memory (storage) once, by its address, and
+# add up the sizes of the distinct storages: the memory the graph keeps alive.
 
 
 def bytes_saved_for_backward(run) -> int:
-    total = 0
+    storages = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
-        nonlocal total
-        total += tensor.numel() * tensor.element_size()
+        storage = tensor.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         run()
-    return total
+    return sum(storages.values())
 
 
 def forward_with_graph():
@@ -248,7 +292,7 @@ def forward_no_grad():
 
 saved_with_graph = bytes_saved_for_backward(forward_with_graph)
 saved_no_grad = bytes_saved_for_backward(forward_no_grad)
-print(f"one batch of {len(images)} images, bytes saved for backward:")
+print(f"one batch of {len(images)} images, distinct bytes saved for backward:")
 print(f"  normal pass:   {saved_with_graph:,}")
 print(f"  under no_grad: {saved_no_grad:,}")
 
@@ -274,8 +318,13 @@ def time_validation_pass(no_grad: bool) -> float:
 time_validation_pass(no_grad=True)  # warm-up: the first pass pays one-off costs
 t_graph = time_validation_pass(no_grad=False)
 t_no_grad = time_validation_pass(no_grad=True)
-print(f"validation pass with graph: {t_graph:.3f} s, under no_grad: {t_no_grad:.3f} s")
-print(f"the pass under no_grad took {t_no_grad / t_graph:.0%} of the time of the normal pass")
+print(
+    f"validation pass with graph: {t_graph:.3f} s, under no_grad: {t_no_grad:.3f} s"
+)
+print(
+    f"the pass under no_grad took {t_no_grad / t_graph:.0%} of the time of the "
+    "normal pass"
+)
 
 # %%
 # `torch.inference_mode()` is a stricter variant: it also skips the
@@ -301,9 +350,14 @@ print("logits:", tuple(logits.shape))
 try:
     correct = (logits.argmax(dim=0) == labels.to(device)).sum()
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 predicted = logits.argmax(dim=1)
-print("argmax(dim=1):", tuple(predicted.shape), "first predictions:", predicted[:10].tolist())
+print(
+    "argmax(dim=1):",
+    tuple(predicted.shape),
+    "first predictions:",
+    predicted[:10].tolist(),
+)
 
 # %%
 # Accuracy is then *correct predictions over all samples*:
@@ -317,7 +371,9 @@ print("argmax(dim=1):", tuple(predicted.shape), "first predictions:", predicted[
 
 batch_results = [torch.tensor([True, True, True, True]), torch.tensor([False])]
 mean_of_batches = sum(r.float().mean() for r in batch_results) / len(batch_results)
-over_samples = sum(r.sum() for r in batch_results) / sum(len(r) for r in batch_results)
+over_samples = sum(r.sum() for r in batch_results) / sum(
+    len(r) for r in batch_results
+)
 print(f"mean of per-batch accuracies: {mean_of_batches:.0%}")
 print(f"correct / total:              {over_samples:.0%}")
 
@@ -329,7 +385,10 @@ print(f"correct / total:              {over_samples:.0%}")
 
 demo_batch = 64
 n_full, rest = divmod(len(val_set), demo_batch)
-print(f"{len(val_set)} images = {n_full} batches of {demo_batch} + one batch of {rest}")
+print(
+    f"{len(val_set)} images = {n_full} batches of {demo_batch} + one batch of "
+    f"{rest}"
+)
 
 # %%
 # A clean way to get accuracy right is to collect every prediction first and
@@ -339,7 +398,9 @@ print(f"{len(val_set)} images = {n_full} batches of {demo_batch} + one batch of 
 # untrained) model.
 
 
-def predict(model: nn.Module, loader, *, device) -> tuple[torch.Tensor, torch.Tensor]:
+def predict(
+    model: nn.Module, loader, *, device
+) -> tuple[torch.Tensor, torch.Tensor]:
     was_training = model.training
     model.eval()
     predicted, actual = [], []
@@ -383,17 +444,24 @@ print(f"difference: {100 * abs(exact - averaged):.4f} percentage points")
 # plus bookkeeping:
 
 
-def train_one_epoch(model, loader, loss_fn, optimizer, device) -> tuple[float, float]:
+def train_one_epoch(
+    model, loader, loss_fn, optimizer, device
+) -> tuple[float, float]:
     model.train()  # Dropout on, BatchNorm uses (and updates) batch statistics
     loss_sum, correct, count = 0.0, 0, 0
     for batch_images, batch_labels in loader:
-        batch_images, batch_labels = batch_images.to(device), batch_labels.to(device)
+        batch_images, batch_labels = (
+            batch_images.to(device),
+            batch_labels.to(device),
+        )
         logits = model(batch_images)
         loss = loss_fn(logits, batch_labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        loss_sum += loss.item() * len(batch_labels)  # .item(): a float, not the graph
+        loss_sum += loss.item() * len(
+            batch_labels
+        )  # .item(): a float, not the graph
         correct += (logits.argmax(dim=1) == batch_labels).sum().item()
         count += len(batch_labels)
     return loss_sum / count, correct / count
@@ -405,7 +473,9 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device) -> tuple[float, f
 # alive until the end of the epoch. A sum of two losses shows it:
 
 model.train()
-demo_losses = [nn.functional.cross_entropy(model(few), labels[:8].to(device)) for _ in range(2)]
+demo_losses = [
+    nn.functional.cross_entropy(model(few), labels[:8].to(device)) for _ in range(2)
+]
 running_tensor = demo_losses[0] + demo_losses[1]
 running_float = demo_losses[0].item() + demo_losses[1].item()
 print(
@@ -427,7 +497,10 @@ def evaluate(model, loader, loss_fn, *, device) -> dict[str, float]:
     try:
         with torch.no_grad():
             for batch_images, batch_labels in loader:
-                batch_images, batch_labels = batch_images.to(device), batch_labels.to(device)
+                batch_images, batch_labels = (
+                    batch_images.to(device),
+                    batch_labels.to(device),
+                )
                 logits = model(batch_images)
                 loss_sum += loss_fn(logits, batch_labels).item() * len(batch_labels)
                 correct += (logits.argmax(dim=1) == batch_labels).sum().item()
@@ -440,7 +513,10 @@ def evaluate(model, loader, loss_fn, *, device) -> dict[str, float]:
 loss_fn = nn.CrossEntropyLoss()
 model.train()
 untrained = evaluate(model, val_loader, loss_fn, device=device)
-print(f"untrained: validation loss {untrained['loss']:.4f}, accuracy {untrained['accuracy']:.2%}")
+print(
+    f"untrained: validation loss {untrained['loss']:.4f}, accuracy "
+    f"{untrained['accuracy']:.2%}"
+)
 print("mode restored to training:", model.training)
 
 # %%
@@ -460,7 +536,9 @@ print("mode restored to training:", model.training)
 # `ncols` so it renders the same everywhere. `train_one_epoch` needs no
 # change: it just iterates over what it is given.
 
-bar_demo = tqdm(val_loader, desc="one pass", unit="batch", file=sys.stdout, ncols=80)
+bar_demo = tqdm(
+    val_loader, desc="one pass", unit="batch", file=sys.stdout, ncols=80
+)
 for batch_images, _ in bar_demo:
     with torch.no_grad():
         model(batch_images.to(device))
@@ -488,14 +566,27 @@ def fit(
     scheduler=None,
     progress=True,
 ) -> dict[str, list[float]]:
-    history = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": [], "epoch_time_s": []}
+    history = {
+        "train_loss": [],
+        "train_acc": [],
+        "val_loss": [],
+        "val_acc": [],
+        "epoch_time_s": [],
+    }
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         desc = f"epoch {epoch}/{epochs}"
         batches = tqdm(
-            train_loader, desc, unit="batch", file=sys.stdout, ncols=80, disable=not progress
+            train_loader,
+            desc,
+            unit="batch",
+            file=sys.stdout,
+            ncols=80,
+            disable=not progress,
         )
-        train_loss, train_acc = train_one_epoch(model, batches, loss_fn, optimizer, device)
+        train_loss, train_acc = train_one_epoch(
+            model, batches, loss_fn, optimizer, device
+        )
         val = evaluate(model, val_loader, loss_fn, device=device)
         if scheduler is not None:
             scheduler.step()  # once per epoch
@@ -507,8 +598,10 @@ def fit(
         history["val_acc"].append(val["accuracy"])
         history["epoch_time_s"].append(seconds)
         print(
-            f"epoch {epoch}/{epochs}  train loss {train_loss:.4f} acc {train_acc:.2%}  |  "
-            f"val loss {val['loss']:.4f} acc {val['accuracy']:.2%}  ({seconds:.1f} s)"
+            f"epoch {epoch}/{epochs}  train loss {train_loss:.4f} acc "
+            f"{train_acc:.2%}  |  "
+            f"val loss {val['loss']:.4f} acc {val['accuracy']:.2%}  ({seconds:.1f} "
+            "s)"
         )
     return history
 
@@ -524,18 +617,30 @@ learning_rate = 1e-3
 course.seed_everything(0)
 model = make_mlp().to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-history = fit(model, train_loader, val_loader, loss_fn, optimizer, epochs=epochs, device=device)
+history = fit(
+    model,
+    train_loader,
+    val_loader,
+    loss_fn,
+    optimizer,
+    epochs=epochs,
+    device=device,
+)
 
 # %%
 # ## 10. Reading the history
 #
 # The history as a table, one row per epoch:
 
-print(f"{'epoch':>5} | {'train loss':>10} | {'train acc':>9} | {'val loss':>8} | {'val acc':>7}")
+print(
+    f"{'epoch':>5} | {'train loss':>10} | {'train acc':>9} | {'val loss':>8} | "
+    f"{'val acc':>7}"
+)
 print("-" * 53)
 for i in range(epochs):
     print(
-        f"{i + 1:>5} | {history['train_loss'][i]:>10.4f} | {history['train_acc'][i]:>9.2%} | "
+        f"{i + 1:>5} | {history['train_loss'][i]:>10.4f} | "
+        f"{history['train_acc'][i]:>9.2%} | "
         f"{history['val_loss'][i]:>8.4f} | {history['val_acc'][i]:>7.2%}"
     )
 print(f"total training time: {sum(history['epoch_time_s']):.1f} s")
@@ -573,11 +678,20 @@ plt.show()
 # compare like with like, evaluate the training set the same way:
 
 clean_train_acc = evaluate(model, train_loader, loss_fn, device=device)["accuracy"]
-print(f"last epoch, running train accuracy (dropout on):  {history['train_acc'][-1]:.2%}")
+print(
+    "last epoch, running train accuracy (dropout on):  "
+    f"{history['train_acc'][-1]:.2%}"
+)
 print(f"end of training, train accuracy in eval mode:     {clean_train_acc:.2%}")
-print(f"end of training, validation accuracy:             {history['val_acc'][-1]:.2%}")
+print(
+    "end of training, validation accuracy:             "
+    f"{history['val_acc'][-1]:.2%}"
+)
 gap = clean_train_acc - history["val_acc"][-1]
-print(f"gap between train (eval mode) and validation: {100 * gap:.2f} percentage points")
+print(
+    f"gap between train (eval mode) and validation: {100 * gap:.2f} percentage "
+    "points"
+)
 
 # %%
 # The gap between training and validation is what [Day 7](day07_overfitting.ipynb)
@@ -597,7 +711,10 @@ print(f"lowest validation loss at epoch {best_epoch} of {epochs}")
 
 test = evaluate(model, test_loader, loss_fn, device=device)
 print(f"final validation accuracy: {history['val_acc'][-1]:.2%}")
-print(f"test accuracy:             {test['accuracy']:.2%}  (test loss {test['loss']:.4f})")
+print(
+    f"test accuracy:             {test['accuracy']:.2%}  (test loss "
+    f"{test['loss']:.4f})"
+)
 headline("MNIST test accuracy, one-hidden-layer MLP", f"{test['accuracy']:.2%}")
 
 # %%
@@ -654,10 +771,15 @@ headline("MNIST test accuracy, one-hidden-layer MLP", f"{test['accuracy']:.2%}")
 
 val_predicted, val_actual = predict(model, val_loader, device=device)
 per_class_total = torch.bincount(val_actual, minlength=10)
-per_class_correct = torch.bincount(val_actual[val_predicted == val_actual], minlength=10)
+per_class_correct = torch.bincount(
+    val_actual[val_predicted == val_actual], minlength=10
+)
 per_class_acc = per_class_correct / per_class_total
 for digit in range(10):
-    print(f"digit {digit}: {per_class_acc[digit]:.2%} of {per_class_total[digit]} images")
+    print(
+        f"digit {digit}: {per_class_acc[digit]:.2%} of {per_class_total[digit]} "
+        "images"
+    )
 hardest = per_class_acc.argmin().item()
 print(f"hardest digit: {hardest} ({per_class_acc[hardest]:.2%})")
 
@@ -681,7 +803,10 @@ eval_mode_acc = evaluate(model, val_loader, loss_fn, device=device)["accuracy"]
 shift = (careless[2].running_mean - running_before).abs().max().item()
 print(f"validation accuracy in train mode: {correct / count:.2%}")
 print(f"validation accuracy in eval mode:  {eval_mode_acc:.2%}")
-print(f"BatchNorm running_mean moved by up to {shift:.4f}: validation data leaked into the model")
+print(
+    f"BatchNorm running_mean moved by up to {shift:.4f}: validation data leaked "
+    "into the model"
+)
 
 # %%
 # **Solution 3.** The scheduler halves the learning rate after each epoch. We
@@ -694,7 +819,9 @@ scheduled = make_mlp().to(device)
 sched_optimizer = torch.optim.Adam(scheduled.parameters(), lr=learning_rate)
 scheduler = torch.optim.lr_scheduler.StepLR(sched_optimizer, step_size=1, gamma=0.5)
 for _ in range(3):
-    print(f"learning rate for this epoch: {sched_optimizer.param_groups[0]['lr']:.2e}")
+    print(
+        f"learning rate for this epoch: {sched_optimizer.param_groups[0]['lr']:.2e}"
+    )
     fit(
         scheduled,
         train_loader,
@@ -706,7 +833,9 @@ for _ in range(3):
         scheduler=scheduler,
         progress=False,
     )
-print(f"learning rate after three epochs: {sched_optimizer.param_groups[0]['lr']:.2e}")
+print(
+    f"learning rate after three epochs: {sched_optimizer.param_groups[0]['lr']:.2e}"
+)
 
 # %%
 # Next, [Day 9](day09_save_load.ipynb) saves the trained model and its

@@ -65,20 +65,33 @@ print(
 # The whole subset fits in memory, so we turn it into two tensors once (pixel
 # values scaled to $[0, 1]$) and wrap them in a `TensorDataset`: much faster
 # than decoding one image at a time, as [Day 10](day10_mnist.ipynb) measures.
+# As on [Day 8](day08_train_validate.ipynb), the validation set is cut out of
+# MNIST's training part with a seeded permutation; the test part is kept for
+# one final measurement (Solution 1).
 
-train_set = load_mnist(train=True, limit=course.pick(full=10_000, smoke=1_000))
-val_set = load_mnist(train=False, limit=course.pick(full=2_000, smoke=500))
+n_val = course.pick(full=2_000, smoke=500)
+mnist_train = load_mnist(train=True, limit=course.pick(full=12_000, smoke=1_500))
+test_set = load_mnist(train=False, limit=course.pick(full=2_000, smoke=500))
 
 
-def as_tensors(dataset) -> TensorDataset:
-    images = dataset.data.float().div(255).unsqueeze(1)  # (N, 1, 28, 28), values in [0, 1]
-    return TensorDataset(images, dataset.targets)
+def as_tensors(dataset, indices=None) -> TensorDataset:
+    images = dataset.data.float().div(255).unsqueeze(1)  # (N, 1, 28, 28), in [0, 1]
+    targets = dataset.targets
+    if indices is not None:
+        images, targets = images[indices], targets[indices]
+    return TensorDataset(images, targets)
 
 
-train_data, val_data = as_tensors(train_set), as_tensors(val_set)
+order = torch.randperm(len(mnist_train), generator=torch.Generator().manual_seed(0))
+train_data = as_tensors(mnist_train, order[n_val:])
+val_data = as_tensors(mnist_train, order[:n_val])
+test_data = as_tensors(test_set)
 val_loader = DataLoader(val_data, batch_size=500)
 print(
-    "train:", tuple(train_data.tensors[0].shape), " validation:", tuple(val_data.tensors[0].shape)
+    "train:",
+    tuple(train_data.tensors[0].shape),
+    " validation:",
+    tuple(val_data.tensors[0].shape),
 )
 
 # %%
@@ -109,7 +122,12 @@ model = DigitMLP().to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 train_loader = DataLoader(train_data, batch_size=64, shuffle=True)
 history = fit(
-    model, train_loader, val_loader, loss_fn, optimizer, epochs=course.pick(full=3, smoke=1)
+    model,
+    train_loader,
+    val_loader,
+    loss_fn,
+    optimizer,
+    epochs=course.pick(full=3, smoke=1),
 )
 
 # %%
@@ -139,9 +157,14 @@ for name, tensor in state.items():
 
 opt_state = optimizer.state_dict()
 print("top-level keys:", list(opt_state))
-print("state of parameter 0:", {k: tuple(v.shape) for k, v in opt_state["state"][0].items()})
+print(
+    "state of parameter 0:",
+    {k: tuple(v.shape) for k, v in opt_state["state"][0].items()},
+)
 group = opt_state["param_groups"][0]
-print("param group:", {k: group[k] for k in ("lr", "betas", "weight_decay", "params")})
+print(
+    "param group:", {k: group[k] for k in ("lr", "betas", "weight_decay", "params")}
+)
 
 # %%
 # ## 3. Save the weights, load them into a fresh model
@@ -150,7 +173,8 @@ print("param group:", {k: group[k] for k in ("lr", "betas", "weight_decay", "par
 #
 # ```python
 # torch.save(model.state_dict(), path)            # save
-# model.load_state_dict(torch.load(path))         # load into a model built by your code
+# model.load_state_dict(torch.load(path))         # load into a model built by your
+# code
 # ```
 #
 # `torch.save` serialises any Python object made of tensors, dicts, lists,
@@ -163,7 +187,10 @@ torch.save(model.state_dict(), weights_path)
 
 fresh = DigitMLP().to(device)
 same_before = torch.equal(fresh.hidden.weight, model.hidden.weight)
-print(f"saved {weights_path}; fresh model has the same weights before loading: {same_before}")
+print(
+    f"saved {weights_path}; fresh model has the same weights before loading: "
+    f"{same_before}"
+)
 
 # %%
 # `load_state_dict` copies each saved tensor into the parameter or buffer of the
@@ -180,7 +207,10 @@ images = val_data.tensors[0][:256].to(device)
 with torch.no_grad():
     logits_original, logits_loaded = model(images), fresh(images)
 print("identical logits:", torch.equal(logits_original, logits_loaded))
-print("identical predictions:", torch.equal(logits_original.argmax(1), logits_loaded.argmax(1)))
+print(
+    "identical predictions:",
+    torch.equal(logits_original.argmax(1), logits_loaded.argmax(1)),
+)
 
 # %%
 # `torch.equal` is True: not "close", but the same bits, because the file
@@ -208,7 +238,13 @@ class Sneaky:
     """An object whose unpickling calls print(...): any function could go here."""
 
     def __reduce__(self):
-        return (print, ("!!! this line was run by torch.load: it could have been any command",))
+        return (
+            print,
+            (
+                "!!! this line was run by torch.load: it could have been any "
+                "command",
+            ),
+        )
 
 
 sneaky_path = CHECKPOINTS / "sneaky.pt"
@@ -226,7 +262,7 @@ torch.save({"hidden.weight": torch.zeros(2, 2), "extra": Sneaky()}, sneaky_path)
 def explain(err: Exception) -> None:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop the terminal colour codes
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    print(f"{type(err).__name__}: {lines[0]}")
+    print(f"Expected error: {type(err).__name__} - {lines[0]}")
     for line in lines:
         if line.startswith("WeightsUnpickler error"):
             print("   ", line)
@@ -275,7 +311,9 @@ whole = torch.load(whole_path, weights_only=False)
 whole.eval()
 with torch.no_grad():
     print(
-        type(whole).__qualname__, "| identical logits:", torch.equal(whole(images), logits_original)
+        type(whole).__qualname__,
+        "| identical logits:",
+        torch.equal(whole(images), logits_original),
     )
 
 # %%
@@ -302,7 +340,9 @@ def size_kb(path: Path) -> str:
     return f"{os.path.getsize(path) / 1024:8.1f} KiB"
 
 
-tensor_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+tensor_bytes = sum(
+    t.numel() * t.element_size() for t in model.state_dict().values()
+)
 print(f"bytes in the state_dict tensors: {tensor_bytes / 1024:8.1f} KiB")
 print(f"state_dict file:                 {size_kb(weights_path)}")
 print(f"whole-model file:                {size_kb(whole_path)}")
@@ -327,17 +367,19 @@ def first_lines(err: Exception, n: int = 4) -> str:
 try:
     DigitMLP(hidden=64).load_state_dict(torch.load(weights_path))
 except RuntimeError as err:
-    print(type(err).__name__, first_lines(err))
+    print("Expected error:", type(err).__name__, "-", first_lines(err))
 
 # %%
 # A different *structure*, here a model whose layers have other names, gives
 # missing and unexpected keys:
 
-other = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+other = nn.Sequential(
+    nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)
+)
 try:
     other.load_state_dict(torch.load(weights_path))
 except RuntimeError as err:
-    print(type(err).__name__, first_lines(err))
+    print("Expected error:", type(err).__name__, "-", first_lines(err))
 
 # %%
 # `strict=False` loads the keys that match and *returns* the ones that did
@@ -365,7 +407,10 @@ parity_model = DigitMLPWithNewHead()
 report = parity_model.load_state_dict(torch.load(weights_path), strict=False)
 print("missing keys (still random):", report.missing_keys)
 print("unexpected keys (ignored):  ", report.unexpected_keys)
-print("body loaded:", torch.equal(parity_model.hidden.weight, model.hidden.weight.cpu()))
+print(
+    "body loaded:",
+    torch.equal(parity_model.hidden.weight, model.hidden.weight.cpu()),
+)
 
 # %%
 # ## 7. Checkpoints: everything needed to continue training
@@ -376,7 +421,7 @@ print("body loaded:", torch.equal(parity_model.hidden.weight, model.hidden.weigh
 # | what | why it matters when resuming |
 # | --- | --- |
 # | model `state_dict` | the weights and buffers |
-# | optimiser `state_dict` | Adam's running averages and step counts, which size its steps |
+# | optimiser `state_dict` | Adam's running averages and step counts |
 # | scheduler `state_dict` | where the learning-rate schedule is |
 # | epoch | how many epochs are done, so the loop knows how many remain |
 # | history | the curves so far, to plot the whole run |
@@ -405,7 +450,9 @@ def new_run(seed: int) -> Run:
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
     generator = torch.Generator().manual_seed(seed)
-    loader = DataLoader(train_data, batch_size=64, shuffle=True, generator=generator)
+    loader = DataLoader(
+        train_data, batch_size=64, shuffle=True, generator=generator
+    )
     return Run(model, optimizer, scheduler, generator, loader)
 
 
@@ -432,11 +479,17 @@ def save_checkpoint(path: Path, run: Run, epoch: int, history: dict) -> None:
     os.replace(tmp, path)  # atomic on one file system
 
 
-def load_checkpoint(path: Path, run: Run, restore_rng: bool = True) -> tuple[int, dict]:
+def load_checkpoint(
+    path: Path, run: Run, restore_rng: bool = True
+) -> tuple[int, dict]:
     """Restore `run` in place from `path`; return (epochs done, history so far)."""
-    checkpoint = torch.load(path, map_location="cpu")  # weights_only=True: data only
+    checkpoint = torch.load(
+        path, map_location="cpu"
+    )  # weights_only=True: data only
     run.model.load_state_dict(checkpoint["model"])  # copies onto the model's device
-    run.optimizer.load_state_dict(checkpoint["optimizer"])  # moves its state there too
+    run.optimizer.load_state_dict(
+        checkpoint["optimizer"]
+    )  # moves its state there too
     run.scheduler.load_state_dict(checkpoint["scheduler"])
     if restore_rng:
         torch.set_rng_state(checkpoint["rng"]["torch"])
@@ -489,7 +542,8 @@ save_checkpoint(checkpoint_path, first, epoch=stop_after, history=first_history)
 del first
 ratio = os.path.getsize(checkpoint_path) / os.path.getsize(weights_path)
 print(
-    f"checkpoint after epoch {stop_after}: {checkpoint_path}, {size_kb(checkpoint_path).strip()},"
+    f"checkpoint after epoch {stop_after}: {checkpoint_path}, "
+    f"{size_kb(checkpoint_path).strip()},"
     f" {ratio:.1f} times the weights file"
 )
 
@@ -504,7 +558,10 @@ print(
 
 resumed = new_run(seed=123)
 done, resumed_history = load_checkpoint(checkpoint_path, resumed)
-print(f"resuming after epoch {done}; learning rate now {resumed.optimizer.param_groups[0]['lr']:g}")
+print(
+    f"resuming after epoch {done}; learning rate now "
+    f"{resumed.optimizer.param_groups[0]['lr']:g}"
+)
 rest = fit(
     resumed.model,
     resumed.loader,
@@ -523,8 +580,13 @@ for key in resumed_history:
 
 same_losses = straight_history["train_loss"] == resumed_history["train_loss"]
 same_val = straight_history["val_loss"] == resumed_history["val_loss"]
-straight_state, resumed_state = straight.model.state_dict(), resumed.model.state_dict()
-same_weights = all(torch.equal(straight_state[k], resumed_state[k]) for k in straight_state)
+straight_state, resumed_state = (
+    straight.model.state_dict(),
+    resumed.model.state_dict(),
+)
+same_weights = all(
+    torch.equal(straight_state[k], resumed_state[k]) for k in straight_state
+)
 print("train losses identical:", same_losses)
 print("validation losses identical:", same_val)
 print("final weights and buffers identical:", same_weights)
@@ -557,7 +619,9 @@ for key in no_rng_history:
     no_rng_history[key] = no_rng_history[key] + rest[key]
 gap = max(
     abs(a - b)
-    for a, b in zip(straight_history["val_loss"], no_rng_history["val_loss"], strict=True)
+    for a, b in zip(
+        straight_history["val_loss"], no_rng_history["val_loss"], strict=True
+    )
 )
 print(
     "validation losses identical without the RNG state:",
@@ -569,10 +633,29 @@ print(f"largest difference in validation loss: {gap:.2e}")
 
 epochs_axis = range(1, total_epochs + 1)
 fig, ax = plt.subplots(figsize=(7, 4))
-ax.plot(epochs_axis, straight_history["val_loss"], "-", lw=3, alpha=0.4, label="trained straight")
-ax.plot(epochs_axis, resumed_history["val_loss"], "o", label="resumed from checkpoint")
-ax.plot(epochs_axis, no_rng_history["val_loss"], "x--", label="resumed without RNG state")
-ax.axvline(stop_after + 0.5, color="grey", ls=":", label=f"checkpoint (after epoch {stop_after})")
+ax.plot(
+    epochs_axis,
+    straight_history["val_loss"],
+    "-",
+    lw=3,
+    alpha=0.4,
+    label="trained straight",
+)
+ax.plot(
+    epochs_axis, resumed_history["val_loss"], "o", label="resumed from checkpoint"
+)
+ax.plot(
+    epochs_axis,
+    no_rng_history["val_loss"],
+    "x--",
+    label="resumed without RNG state",
+)
+ax.axvline(
+    stop_after + 0.5,
+    color="grey",
+    ls=":",
+    label=f"checkpoint (after epoch {stop_after})",
+)
 ax.set_title("Resuming from a checkpoint continues the same run")
 ax.set_xlabel("epoch")
 ax.set_ylabel("validation loss (cross-entropy)")
@@ -582,8 +665,11 @@ plt.show()
 # %%
 # The circles sit exactly on the thick line; the crosses leave it after the
 # checkpoint. (Exactness holds on one machine with the same PyTorch version;
-# across different hardware or library versions, tiny floating-point
-# differences are normal.)
+# on a GPU it also needs deterministic kernels, because some CUDA kernels
+# add up in a different order on each run: call
+# `torch.use_deterministic_algorithms(True)` and set
+# `torch.backends.cudnn.benchmark = False` before training. Across different
+# hardware or library versions, tiny floating-point differences are normal.)
 #
 # ## 9. `map_location`: loading onto another device
 #
@@ -593,7 +679,9 @@ plt.show()
 # chooses where the tensors go instead: `"cpu"`, a `torch.device`, or a dict
 # such as `{"cuda:1": "cuda:0"}`.
 
-for location in ("cpu", device):
+# On a machine with a GPU the loop loads twice (CPU, then GPU); on a CPU-only
+# machine both names mean the same device, so it runs once.
+for location in dict.fromkeys([torch.device("cpu"), torch.device(device)]):
     loaded_state = torch.load(weights_path, map_location=location)
     devices = sorted({str(t.device) for t in loaded_state.values()})
     print(f"map_location={str(location)!r:8s} -> tensors on {devices}")
@@ -662,7 +750,8 @@ else:
 # **Solution 1.** `fit` returns the history of the epochs it ran, so calling it
 # with `epochs=1` in a loop gives a hook after every epoch. A
 # `state_dict` is saved only on improvement; at the end, the file holds the
-# best epoch's weights, which need not be the last ones (Day 18 builds early stopping on
+# best epoch's weights, which need not be the last ones (Day 18 builds early
+# stopping on
 # this).
 
 best = new_run(seed=0)
@@ -686,7 +775,14 @@ for epoch in range(1, total_epochs + 1):
 reloaded = DigitMLP().to(device)
 reloaded.load_state_dict(torch.load(best_path))
 reloaded_acc = evaluate(reloaded, val_loader)["accuracy"]
-print(f"best epoch {best_epoch}: {best_acc:.2%}; reloaded from file: {reloaded_acc:.2%}")
+print(
+    f"best epoch {best_epoch}: {best_acc:.2%}; reloaded from file: "
+    f"{reloaded_acc:.2%}"
+)
+# The epoch was chosen on validation data; the test set, untouched until now,
+# gives the number to report, measured once.
+test_acc = evaluate(reloaded, DataLoader(test_data, batch_size=500))["accuracy"]
+print(f"test accuracy of the chosen model (measured once): {test_acc:.2%}")
 
 # %%
 # **Solution 2.** A fresh Adam starts its running averages at zero and its
@@ -717,7 +813,8 @@ print(
     f"fresh optimiser {h['train_loss'][0]:.4f}"
 )
 print(
-    f"learning rate used: exact {full_checkpoint['optimizer']['param_groups'][0]['lr']:g}, "
+    "learning rate used: exact "
+    f"{full_checkpoint['optimizer']['param_groups'][0]['lr']:g}, "
     f"fresh optimiser {fresh_lr:g}"
 )
 
@@ -729,13 +826,24 @@ print(
 demo = new_run(seed=0)
 snapshot = demo.model.state_dict()
 frozen = copy.deepcopy(demo.model.state_dict())
-fit(demo.model, demo.loader, val_loader, loss_fn, demo.optimizer, epochs=1, progress=False)
+fit(
+    demo.model,
+    demo.loader,
+    val_loader,
+    loss_fn,
+    demo.optimizer,
+    epochs=1,
+    progress=False,
+)
 now = demo.model.state_dict()["hidden.weight"]
 print(
     "plain state_dict still equals the current weights:",
     torch.equal(snapshot["hidden.weight"], now),
 )
-print("deepcopy still equals the current weights:", torch.equal(frozen["hidden.weight"], now))
+print(
+    "deepcopy still equals the current weights:",
+    torch.equal(frozen["hidden.weight"], now),
+)
 
 # %%
 # You can now keep what you train. Next, [Day 10](day10_mnist.ipynb) puts

@@ -73,16 +73,26 @@ print(f"profile: {course.PROFILE}, device: {device}, torch {torch.__version__}")
 # memory of converting everything up front (1 byte per value instead of 4),
 # and converting one batch costs little next to a training step.
 
-images, labels = cifar10_tensors(train=True, limit=course.pick(full=None, smoke=400))
-test_images, test_labels = cifar10_tensors(train=False, limit=course.pick(full=None, smoke=200))
+images, labels = cifar10_tensors(
+    train=True, limit=course.pick(full=None, smoke=400)
+)
+test_images, test_labels = cifar10_tensors(
+    train=False, limit=course.pick(full=None, smoke=200)
+)
 n_train = course.pick(full=10_000, smoke=256)
 n_val = course.pick(full=2_000, smoke=128)
 order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
 train_idx, val_idx = order[:n_train], order[n_train : n_train + n_val]
 train_images, train_labels = images[train_idx], labels[train_idx]
 val_images, val_labels = images[val_idx], labels[val_idx]
-print(f"train {len(train_labels):,}, validation {len(val_labels):,}, test {len(test_labels):,}")
-print("training images per class:", torch.bincount(train_labels, minlength=10).tolist())
+print(
+    f"train {len(train_labels):,}, validation {len(val_labels):,}, test "
+    f"{len(test_labels):,}"
+)
+print(
+    "training images per class:",
+    torch.bincount(train_labels, minlength=10).tolist(),
+)
 
 # %%
 # The normalisation statistics come from the training images only (the
@@ -93,7 +103,10 @@ pixels = train_images.float().div(255)
 channel_mean = pixels.mean(dim=(0, 2, 3))
 channel_std = pixels.std(dim=(0, 2, 3))
 del pixels
-print(f"per-channel mean {channel_mean.numpy().round(4)}, std {channel_std.numpy().round(4)}")
+print(
+    f"per-channel mean {channel_mean.numpy().round(4)}, std "
+    f"{channel_std.numpy().round(4)}"
+)
 
 # %%
 # A small iterable turns the byte tensors into training batches. Each batch
@@ -111,7 +124,8 @@ print(f"per-channel mean {channel_mean.numpy().round(4)}, std {channel_std.numpy
 
 
 class CifarBatches:
-    """Normalised float batches from uint8 images, optionally shuffled and randomly flipped."""
+    """Normalised float batches from uint8 images, optionally shuffled and randomly
+    flipped."""
 
     def __init__(
         self,
@@ -132,32 +146,49 @@ class CifarBatches:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.labels)
-        order = torch.randperm(n, generator=self.generator) if self.train else torch.arange(n)
+        order = (
+            torch.randperm(n, generator=self.generator)
+            if self.train
+            else torch.arange(n)
+        )
         for start in range(0, n, self.batch_size):
             index = order[start : start + self.batch_size].to(device)
             batch = self.images[index].float().div_(255)
             if self.train:
-                flip = torch.rand(len(index), 1, 1, 1, generator=self.generator) < 0.5
+                flip = (
+                    torch.rand(len(index), 1, 1, 1, generator=self.generator) < 0.5
+                )
                 batch = torch.where(flip.to(device), batch.flip(dims=[3]), batch)
             batch = (batch - self.mean) / self.std
-            yield batch.contiguous(memory_format=torch.channels_last), self.labels[index]
+            yield (
+                batch.contiguous(memory_format=torch.channels_last),
+                self.labels[index],
+            )
 
 
 batch_size = 128
 val_batches = CifarBatches(val_images, val_labels, batch_size=1_000)
 test_batches = CifarBatches(test_images, test_labels, batch_size=1_000)
-sample_images, sample_labels = next(iter(CifarBatches(train_images, train_labels, 8, train=True)))
-print(
-    f"one batch: {tuple(sample_images.shape)} {sample_images.dtype}, labels {sample_labels.shape}"
+sample_images, sample_labels = next(
+    iter(CifarBatches(train_images, train_labels, 8, train=True))
 )
-print(f"channels_last: {sample_images.is_contiguous(memory_format=torch.channels_last)}")
+print(
+    f"one batch: {tuple(sample_images.shape)} {sample_images.dtype}, labels "
+    f"{sample_labels.shape}"
+)
+print(
+    "channels_last: "
+    f"{sample_images.is_contiguous(memory_format=torch.channels_last)}"
+)
 
 # %%
 # A look at that first training batch, flips included (the images are
 # un-normalised for display):
 
 fig, axes = plt.subplots(1, 8, figsize=(12, 2.2))
-for ax, image, label in zip(axes, sample_images.cpu(), sample_labels.cpu(), strict=True):
+for ax, image, label in zip(
+    axes, sample_images.cpu(), sample_labels.cpu(), strict=True
+):
     shown = image * channel_std.reshape(3, 1, 1) + channel_mean.reshape(3, 1, 1)
     ax.imshow(shown.permute(1, 2, 0).clamp(0, 1))
     ax.set_title(CIFAR10_CLASSES[label], fontsize=10)
@@ -195,20 +226,33 @@ def n_params(module: nn.Module) -> int:
 
 
 def layer_macs(layer: nn.Module, output: torch.Tensor) -> int:
-    """Multiply-adds per image of a conv or linear layer, from its output; 0 for other layers."""
+    """Multiply-adds per image of a conv or linear layer, from its output; 0 for
+    other layers."""
     if isinstance(layer, nn.Conv2d):
-        per_output = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+        per_output = (
+            layer.in_channels
+            // layer.groups
+            * layer.kernel_size[0]
+            * layer.kernel_size[1]
+        )
         return output[0].numel() * per_output
     if isinstance(layer, nn.Linear):
         return layer.in_features * layer.out_features
     return 0
 
 
-def summarize(model: nn.Module, batch: torch.Tensor, show: bool = True) -> dict[str, int]:
-    """Print output shape, parameters and MACs of each block (module named 'part.index')."""
+def summarize(
+    model: nn.Module, batch: torch.Tensor, show: bool = True
+) -> dict[str, int]:
+    """Print output shape, parameters and MACs of each block (module named
+    'part.index')."""
     macs: dict[nn.Module, int] = {}
     rows: list[tuple[str, nn.Module, tuple[int, ...]]] = []
-    names = {module: name for name, module in model.named_modules() if name.count(".") == 1}
+    names = {
+        module: name
+        for name, module in model.named_modules()
+        if name.count(".") == 1
+    }
 
     def count(layer, inputs, output):
         macs[layer] = layer_macs(layer, output)
@@ -228,7 +272,10 @@ def summarize(model: nn.Module, batch: torch.Tensor, show: bool = True) -> dict[
         hook.remove()
     total_macs = sum(macs.values())
     if show:
-        print(f"{'block':<14} {'type':<18} {'output shape':<18} {'parameters':>10} {'MACs':>12}")
+        print(
+            f"{'block':<14} {'type':<18} {'output shape':<18} {'parameters':>10} "
+            f"{'MACs':>12}"
+        )
         print(f"{'input':<14} {'':<18} {str(tuple(batch.shape)):<18}")
         for name, module, shape in rows:
             if isinstance(module, nn.ReLU):
@@ -238,7 +285,10 @@ def summarize(model: nn.Module, batch: torch.Tensor, show: bool = True) -> dict[
                 f"{name:<14} {type(module).__name__:<18} {str(shape):<18} "
                 f"{n_params(module):>10,} {block_macs:>12,}"
             )
-        print(f"total: {n_params(model):,} parameters, {total_macs:,} multiply-adds per image")
+        print(
+            f"total: {n_params(model):,} parameters, {total_macs:,} multiply-adds "
+            "per image"
+        )
     return {"parameters": n_params(model), "macs": total_macs}
 
 
@@ -259,7 +309,9 @@ class ShallowCNN(nn.Module):
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 32, kernel_size=5, padding=2),  # 32×32, 5×5 receptive field
+            nn.Conv2d(
+                3, 32, kernel_size=5, padding=2
+            ),  # 32×32, 5×5 receptive field
             nn.ReLU(),
             nn.MaxPool2d(2),  # -> 16×16
             nn.Conv2d(32, 64, kernel_size=5, padding=2),
@@ -304,9 +356,16 @@ two_3x3 = nn.Sequential(
     nn.Conv2d(channels, channels, kernel_size=3, padding=1),
 )
 one_1x1 = nn.Conv2d(channels, channels, kernel_size=1)
-for name, block in [("one 5×5", one_5x5), ("two 3×3", two_3x3), ("one 1×1", one_1x1)]:
+for name, block in [
+    ("one 5×5", one_5x5),
+    ("two 3×3", two_3x3),
+    ("one 1×1", one_1x1),
+]:
     print(f"{name}: {n_params(block):>7,} parameters")
-print(f"two 3×3 / one 5×5: {n_params(two_3x3) / n_params(one_5x5):.0%} of the parameters")
+print(
+    f"two 3×3 / one 5×5: {n_params(two_3x3) / n_params(one_5x5):.0%} of the "
+    "parameters"
+)
 
 # %%
 # The receptive field can be checked with autograd, as in Day 11: the
@@ -325,7 +384,11 @@ def receptive_field_size(block: nn.Module, size: int = 15) -> int:
     return int(touched.sum())
 
 
-for name, block in [("one 5×5", one_5x5), ("two 3×3", two_3x3), ("one 1×1", one_1x1)]:
+for name, block in [
+    ("one 5×5", one_5x5),
+    ("two 3×3", two_3x3),
+    ("one 1×1", one_1x1),
+]:
     width = receptive_field_size(block)
     print(f"{name}: each output sees a {width}×{width} patch of the input")
 
@@ -352,7 +415,8 @@ for name, block in [("one 5×5", one_5x5), ("two 3×3", two_3x3), ("one 1×1", o
 
 
 def vgg_block(c_in: int, c_out: int) -> list[nn.Module]:
-    """Two 3×3 convolutions with ReLUs, then a 2×2 max-pool that halves height and width."""
+    """Two 3×3 convolutions with ReLUs, then a 2×2 max-pool that halves height and
+    width."""
     return [
         nn.Conv2d(c_in, c_out, kernel_size=3, padding=1),
         nn.ReLU(),
@@ -363,10 +427,14 @@ def vgg_block(c_in: int, c_out: int) -> list[nn.Module]:
 
 
 class VGGStyle(nn.Module):
-    """Model B: three VGG blocks (six 3×3 conv layers) and a classifier with Dropout."""
+    """Model B: three VGG blocks (six 3×3 conv layers) and a classifier with
+    Dropout."""
 
     def __init__(
-        self, widths: tuple[int, ...] = (16, 32, 64), dropout: float = 0.3, num_classes: int = 10
+        self,
+        widths: tuple[int, ...] = (16, 32, 64),
+        dropout: float = 0.3,
+        num_classes: int = 10,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -398,7 +466,8 @@ summary_b = summarize(model_b, sample_images)
 # three poolings leave a 4×4 map instead of 8×8. The comparison in numbers:
 
 print(
-    f"B / A: {summary_b['parameters'] / summary_a['parameters']:.2f}× the parameters, "
+    f"B / A: {summary_b['parameters'] / summary_a['parameters']:.2f}× the "
+    "parameters, "
     f"{summary_b['macs'] / summary_a['macs']:.2f}× the multiply-adds"
 )
 
@@ -414,12 +483,20 @@ print(
 # that each conv layer's weights receive from one backward pass.
 
 
-def depth_profile(model: nn.Module, batch: torch.Tensor, targets: torch.Tensor) -> dict:
-    """Per 3×3 conv layer, in order: output standard deviation and weight-gradient norm."""
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
+def depth_profile(
+    model: nn.Module, batch: torch.Tensor, targets: torch.Tensor
+) -> dict:
+    """Per 3×3 conv layer, in order: output standard deviation and weight-gradient
+    norm."""
+    convs = [
+        m
+        for m in model.modules()
+        if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)
+    ]
     spreads: list[float] = []
     hooks = [
-        c.register_forward_hook(lambda m, i, out: spreads.append(out.std().item())) for c in convs
+        c.register_forward_hook(lambda m, i, out: spreads.append(out.std().item()))
+        for c in convs
     ]
     model.zero_grad()
     F.cross_entropy(model(batch), targets).backward()
@@ -430,10 +507,39 @@ def depth_profile(model: nn.Module, batch: torch.Tensor, targets: torch.Tensor) 
     return {"output std": spreads, "gradient norm": gradients}
 
 
-profile_batch, profile_targets = next(iter(CifarBatches(train_images, train_labels, 64)))
+profile_batch, profile_targets = next(
+    iter(CifarBatches(train_images, train_labels, 64))
+)
 profile_b = depth_profile(model_b, profile_batch, profile_targets)
 for key, values in profile_b.items():
     print(f"model B, {key:<13} by layer:", " ".join(f"{v:.4f}" for v in values))
+
+# %%
+# How much of that fading is the architecture, and how much the starting
+# weights? PyTorch's default initialisation draws conv weights with variance
+# 1/(3 · fan-in), a sixth of the 2/fan-in that **He (Kaiming)
+# initialisation** (`nn.init.kaiming_normal_`) uses to keep the spread of a
+# ReLU network's signal constant from layer to layer. The same profile, for a
+# copy of model B with He-initialised conv weights (nothing trained; only
+# for comparison):
+
+model_b_he = copy.deepcopy(model_b)
+for module in model_b_he.modules():
+    if isinstance(module, nn.Conv2d):
+        nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+profile_b_he = depth_profile(model_b_he, profile_batch, profile_targets)
+for key, values in profile_b_he.items():
+    print(f"B, He init, {key:<13} by layer:", " ".join(f"{v:.4f}" for v in values))
+fade = {
+    name: p["output std"][-1] / p["output std"][0]
+    for name, p in [("default", profile_b), ("He", profile_b_he)]
+}
+print(
+    "last / first conv output spread: "
+    f"default init {fade['default']:.3f}, He init {fade['He']:.3f}"
+)
 
 # %%
 # Two remedies changed deep learning around 2015.
@@ -442,7 +548,8 @@ for key, values in profile_b.items():
 # batch and the positions to mean 0 and variance 1, then rescales it with two
 # learned numbers per channel, $\gamma$ and $\beta$:
 #
-# $$\hat{x} = \frac{x - \mu_{\text{batch}}}{\sqrt{\sigma^2_{\text{batch}} + \epsilon}},
+# $$\hat{x} = \frac{x - \mu_{\text{batch}}}{\sqrt{\sigma^2_{\text{batch}} +
+# \epsilon}},
 # \qquad y = \gamma \hat{x} + \beta.$$
 #
 # Whatever the weights before it do, the next layer receives inputs of a
@@ -463,11 +570,20 @@ bn_input = 3 + 2 * torch.randn(16, 1, 4, 4)
 bn.train()
 y_train = bn(bn_input)
 print(f"input:            mean {bn_input.mean():+.3f}, std {bn_input.std():.3f}")
-print(f"train() output:   mean {y_train.mean():+.3f}, std {y_train.std():.3f}  (batch statistics)")
-print(f"running mean {bn.running_mean.item():.3f}, running var {bn.running_var.item():.3f}")
+print(
+    f"train() output:   mean {y_train.mean():+.3f}, std {y_train.std():.3f}  "
+    "(batch statistics)"
+)
+print(
+    f"running mean {bn.running_mean.item():.3f}, running var "
+    f"{bn.running_var.item():.3f}"
+)
 bn.eval()
 y_eval = bn(bn_input)
-print(f"eval() output:    mean {y_eval.mean():+.3f}, std {y_eval.std():.3f}  (running averages)")
+print(
+    f"eval() output:    mean {y_eval.mean():+.3f}, std {y_eval.std():.3f}  "
+    "(running averages)"
+)
 
 # %%
 # After a single batch the running mean has only moved 10 % of the way from
@@ -514,13 +630,17 @@ for mode in ("train", "eval"):
 class ResidualBlock(nn.Module):
     """out = ReLU(shortcut(x) + f(x)), f = conv3×3-BN-ReLU-conv3×3-BN."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int = 1, batch_norm: bool = True) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, stride: int = 1, batch_norm: bool = True
+    ) -> None:
         super().__init__()
 
         def norm() -> nn.Module:
             return nn.BatchNorm2d(c_out) if batch_norm else nn.Identity()
 
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=not batch_norm)
+        self.conv1 = nn.Conv2d(
+            c_in, c_out, 3, stride=stride, padding=1, bias=not batch_norm
+        )
         self.bn1 = norm()
         self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=not batch_norm)
         self.bn2 = norm()
@@ -528,7 +648,8 @@ class ResidualBlock(nn.Module):
             self.shortcut: nn.Module = nn.Identity()
         else:  # a 1×1 projection so that x matches f(x) in channels and size
             self.shortcut = nn.Sequential(
-                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=not batch_norm), norm()
+                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=not batch_norm),
+                norm(),
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -539,7 +660,9 @@ class ResidualBlock(nn.Module):
 
 x = torch.randn(2, 16, 32, 32)
 for block in (ResidualBlock(16, 16), ResidualBlock(16, 32, stride=2)):
-    print(f"{tuple(x.shape)} -> {tuple(block(x).shape)}, shortcut: {block.shortcut}")
+    print(
+        f"{tuple(x.shape)} -> {tuple(block(x).shape)}, shortcut: {block.shortcut}"
+    )
 
 # %%
 # The classic mistake is forgetting the projection. Without it, the
@@ -552,7 +675,7 @@ block = ResidualBlock(16, 32, stride=2)
 try:
     F.relu(x + block.bn2(block.conv2(F.relu(block.bn1(block.conv1(x))))))
 except RuntimeError as err:
-    print(type(err).__name__, err)
+    print("Expected error:", type(err).__name__, "-", err)
 
 # %%
 # And the claim that a block can "do nothing": with the last BatchNorm's
@@ -584,7 +707,8 @@ print("block(x) equals x:", torch.equal(block(x_positive), x_positive))
 
 
 class SmallResNet(nn.Module):
-    """Model C: a conv stem, three stages of residual blocks, global average pooling."""
+    """Model C: a conv stem, three stages of residual blocks, global average
+    pooling."""
 
     def __init__(
         self,
@@ -603,7 +727,9 @@ class SmallResNet(nn.Module):
         c_in = widths[0]
         for stage, (c_out, n_blocks) in enumerate(zip(widths, blocks, strict=True)):
             for index in range(n_blocks):
-                stride = 2 if stage > 0 and index == 0 else 1  # halve the size once per stage
+                stride = (
+                    2 if stage > 0 and index == 0 else 1
+                )  # halve the size once per stage
                 stages.append(ResidualBlock(c_in, c_out, stride, batch_norm))
                 c_in = c_out
         self.stages = nn.Sequential(*stages)
@@ -633,7 +759,9 @@ for ax, key in zip(axes, ["output std", "gradient norm"], strict=True):
         values = profile[key]
         ax.plot(range(1, len(values) + 1), values, marker=marker, label=name)
     ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # ticks at 1, 2, 5 × 10^k
+    ax.yaxis.set_major_locator(
+        LogLocator(subs=(1.0, 2.0, 5.0))
+    )  # ticks at 1, 2, 5 × 10^k
     ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("3×3 conv layer (1 = nearest the input)")
@@ -643,7 +771,9 @@ axes[0].set_ylabel("standard deviation of the layer's output")
 axes[0].set_title("Signal size through the network")
 axes[1].set_ylabel("norm of the weight gradient")
 axes[1].set_title("Gradient reaching each layer")
-fig.suptitle("At initialisation, before any training (one batch of 64 images, log scale)")
+fig.suptitle(
+    "At initialisation, before any training (one batch of 64 images, log scale)"
+)
 fig.tight_layout()
 plt.show()
 
@@ -702,11 +832,14 @@ loss_fn = nn.CrossEntropyLoss()
 
 
 def warm_up(model: nn.Module, steps: int = 3) -> list[float]:
-    """Train a throw-away copy of ``model`` for a few steps; return each step's seconds."""
+    """Train a throw-away copy of ``model`` for a few steps; return each step's
+    seconds."""
     twin = copy.deepcopy(model).train()
     optimizer = torch.optim.Adam(twin.parameters(), lr=learning_rate)
     seconds = []
-    for step, (inputs, targets) in enumerate(CifarBatches(train_images, train_labels, batch_size)):
+    for step, (inputs, targets) in enumerate(
+        CifarBatches(train_images, train_labels, batch_size)
+    ):
         if step == steps:
             break
         start = time.perf_counter()
@@ -720,12 +853,18 @@ def warm_up(model: nn.Module, steps: int = 3) -> list[float]:
 
 
 def train(model: nn.Module) -> dict[str, list[float]]:
-    """The shared recipe: Adam, cosine annealing, the same batches; returns fit's history."""
+    """The shared recipe: Adam, cosine annealing, the same batches; returns fit's
+    history."""
     step_seconds = warm_up(model)
-    print("warm-up steps (not timed below):", ", ".join(f"{1000 * s:.0f} ms" for s in step_seconds))
+    print(
+        "warm-up steps (not timed below):",
+        ", ".join(f"{1000 * s:.0f} ms" for s in step_seconds),
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    train_batches = CifarBatches(train_images, train_labels, batch_size, train=True, seed=0)
+    train_batches = CifarBatches(
+        train_images, train_labels, batch_size, train=True, seed=0
+    )
     return fit(
         model,
         train_batches,
@@ -739,7 +878,11 @@ def train(model: nn.Module) -> dict[str, list[float]]:
     )
 
 
-builders = {"A: shallow": ShallowCNN, "B: VGG + Dropout": VGGStyle, "C: ResNet + BN": SmallResNet}
+builders = {
+    "A: shallow": ShallowCNN,
+    "B: VGG + Dropout": VGGStyle,
+    "C: ResNet + BN": SmallResNet,
+}
 models: dict[str, nn.Module] = {}
 histories: dict[str, dict[str, list[float]]] = {}
 for name, build in builders.items():
@@ -757,7 +900,9 @@ for name, build in builders.items():
 # between training and test accuracy shows how much a model has memorised
 # rather than learned.
 
-train_check = CifarBatches(train_images[:n_val], train_labels[:n_val], batch_size=1_000)
+train_check = CifarBatches(
+    train_images[:n_val], train_labels[:n_val], batch_size=1_000
+)
 results: dict[str, dict[str, float]] = {}
 for name, model in models.items():
     history = histories[name]
@@ -781,13 +926,23 @@ print("-" * len(header))
 for name, r in results.items():
     gap = 100 * (r["train acc"] - r["test acc"])
     print(
-        f"{name:<16} {r['conv layers']:>4} {r['parameters']:>8,} {r['macs'] / 1e6:>5.1f}M "
-        f"{r['seconds per epoch']:>7.1f} {r['train acc']:>6.1%} {r['val acc']:>6.1%} "
+        f"{name:<16} {r['conv layers']:>4} {r['parameters']:>8,} "
+        f"{r['macs'] / 1e6:>5.1f}M "
+        f"{r['seconds per epoch']:>7.1f} {r['train acc']:>6.1%} "
+        f"{r['val acc']:>6.1%} "
         f"{r['test acc']:>6.1%} {gap:>5.1f}"
     )
-print(f"{n_train:,} training images, {epochs} epochs, batch {batch_size}, on {device}.")
-print("conv: every Conv2d, 1×1 projections included; MACs: multiply-adds per image;")
-print("train, val, test: accuracies; gap: train - test accuracy, in percentage points.")
+print(
+    f"{n_train:,} training images, {epochs} epochs, batch {batch_size}, on "
+    f"{device}."
+)
+print(
+    "conv: every Conv2d, 1×1 projections included; MACs: multiply-adds per image;"
+)
+print(
+    "train, val, test: accuracies; gap: train - test accuracy, in percentage "
+    "points."
+)
 
 # %%
 # The curves show how each model got there. Solid lines are validation,
@@ -798,12 +953,30 @@ epochs_axis = range(1, epochs + 1)
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.5))
 for index, (name, history) in enumerate(histories.items()):
     colour = f"C{index}"
-    ax_loss.plot(epochs_axis, history["val_loss"], color=colour, marker="o", label=f"{name} (val)")
-    ax_loss.plot(epochs_axis, history["train_loss"], color=colour, ls="--", label=f"{name} (train)")
-    ax_acc.plot(
-        epochs_axis, [100 * a for a in history["val_acc"]], color=colour, marker="o", label=name
+    ax_loss.plot(
+        epochs_axis,
+        history["val_loss"],
+        color=colour,
+        marker="o",
+        label=f"{name} (val)",
     )
-    ax_acc.plot(epochs_axis, [100 * a for a in history["train_acc"]], color=colour, ls="--")
+    ax_loss.plot(
+        epochs_axis,
+        history["train_loss"],
+        color=colour,
+        ls="--",
+        label=f"{name} (train)",
+    )
+    ax_acc.plot(
+        epochs_axis,
+        [100 * a for a in history["val_acc"]],
+        color=colour,
+        marker="o",
+        label=name,
+    )
+    ax_acc.plot(
+        epochs_axis, [100 * a for a in history["train_acc"]], color=colour, ls="--"
+    )
 ax_loss.set_title("Loss per epoch (solid: validation, dashed: training)")
 ax_loss.set_ylabel("cross-entropy loss")
 ax_acc.set_title("Accuracy per epoch (solid: validation, dashed: training)")
@@ -854,7 +1027,9 @@ best = max(results, key=lambda n: results[n]["test acc"])
 fastest = min(results, key=lambda n: results[n]["seconds per epoch"])
 smallest = min(results, key=lambda n: results[n]["parameters"])
 print(f"Most accurate on the test set: {best} ({results[best]['test acc']:.1%}).")
-print(f"Fastest per epoch: {fastest} ({results[fastest]['seconds per epoch']:.1f} s).")
+print(
+    f"Fastest per epoch: {fastest} ({results[fastest]['seconds per epoch']:.1f} s)."
+)
 print(f"Fewest parameters: {smallest} ({results[smallest]['parameters']:,}).")
 
 
@@ -866,7 +1041,8 @@ def compare(first: str, second: str) -> str:
         f"{first} vs {second}: {points:+.1f} test-accuracy points, "
         f"{r1['parameters'] / r2['parameters']:.2f}× the parameters, "
         f"{r1['macs'] / r2['macs']:.2f}× the multiply-adds, "
-        f"{r1['seconds per epoch'] / r2['seconds per epoch']:.2f}× the time per epoch."
+        f"{r1['seconds per epoch'] / r2['seconds per epoch']:.2f}× the time per "
+        "epoch."
     )
 
 
@@ -901,11 +1077,14 @@ print(f"Lowest training loss: {lowest_train_loss}.")
 # What to read in these numbers (yours may differ, on another machine or
 # seed):
 #
-# - **Depth alone is not free accuracy.** Compare B with A above. Where the
-#   deeper plain model B trails A, check its training loss: if that is
-#   higher too, B is under-fitting. It has not finished learning within the
-#   budget, the difficulty that section 7 measured at initialisation; more
-#   epochs, a learning rate tuned for it, or BatchNorm would help it. VGG
+# - **B against A is not a test of depth.** B differs from A in depth, kernel
+#   sizes, widths and Dropout at once, so this race cannot credit (or blame)
+#   any one of them; a controlled comparison changes one at a time. What it
+#   does show: where B trails A, check its training loss; if that is higher
+#   too, B is under-fitting within the budget. Section 7 measured a likely
+#   cause at initialisation, and showed that most of the fading signal comes
+#   from the default initialisation (He initialisation keeps it far steadier);
+#   more epochs, a tuned learning rate or BatchNorm would help too. VGG
 #   itself was trained for weeks, with careful initialisation; the versions
 #   used today add BatchNorm.
 # - **BatchNorm and skip connections make depth trainable.** C is the
@@ -977,7 +1156,9 @@ print(f"Lowest training loss: {lowest_train_loss}.")
 # steady scale, and a learning rate as high as ours stays safe.
 
 course.seed_everything(0)
-model_c_no_bn = SmallResNet(batch_norm=False).to(device, memory_format=torch.channels_last)
+model_c_no_bn = SmallResNet(batch_norm=False).to(
+    device, memory_format=torch.channels_last
+)
 history_no_bn = train(model_c_no_bn)
 test_no_bn = evaluate(model_c_no_bn, test_batches)["accuracy"]
 difference = 100 * (results[c_name]["test acc"] - test_no_bn)
@@ -1011,7 +1192,10 @@ for colour, (label, history) in zip(
 ax.set_xlabel("epoch")
 ax.set_ylabel("accuracy (%)")
 ax.set_xticks(list(epochs_axis))
-ax.set_title("Ablation: model C with and without BatchNorm\n(solid: validation, dashed: training)")
+ax.set_title(
+    "Ablation: model C with and without BatchNorm\n(solid: validation, dashed: "
+    "training)"
+)
 ax.legend()
 ax.grid(True, alpha=0.3)
 plt.show()
@@ -1055,7 +1239,10 @@ print("model B, train() mode, three runs:", ", ".join(f"{a:.2%}" for a in runs))
 for name, r in results.items():
     gap = 100 * (r["train acc"] - r["test acc"])
     verdict = "little sign of over-fitting" if gap < 3 else "some over-fitting"
-    print(f"{name:<18} train {r['train acc']:.1%}, test {r['test acc']:.1%}: {verdict}")
+    print(
+        f"{name:<18} train {r['train acc']:.1%}, test {r['test acc']:.1%}: "
+        f"{verdict}"
+    )
 
 # %%
 # **Solution 3.** A variant of model A whose features use pairs of 3×3
@@ -1095,8 +1282,11 @@ class ShallowCNN3x3(ShallowCNN):
         )
 
 
-def conv_costs(features: nn.Sequential, batch: torch.Tensor) -> list[tuple[int, int]]:
-    """(parameters, multiply-adds per image) of each conv layer of a Sequential, in order."""
+def conv_costs(
+    features: nn.Sequential, batch: torch.Tensor
+) -> list[tuple[int, int]]:
+    """(parameters, multiply-adds per image) of each conv layer of a Sequential, in
+    order."""
     costs = []
     with torch.no_grad():
         for layer in features:
@@ -1108,13 +1298,16 @@ def conv_costs(features: nn.Sequential, batch: torch.Tensor) -> list[tuple[int, 
 
 one_5x5_costs = conv_costs(model_a.features, sample_images)
 for middle in (64, 32):
-    pair_costs = conv_costs(ShallowCNN3x3(middle).features.to(device), sample_images)
+    pair_costs = conv_costs(
+        ShallowCNN3x3(middle).features.to(device), sample_images
+    )
     print(f"second pair 32 -> {middle} -> 64:")
     for stage in range(2):
         (p5, m5), pair = one_5x5_costs[stage], pair_costs[2 * stage : 2 * stage + 2]
         p3, m3 = sum(p for p, _ in pair), sum(m for _, m in pair)
         print(
-            f"  block {stage + 1}: one 5×5 {p5:>6,} parameters {m5 / 1e6:5.2f}M MACs | "
+            f"  block {stage + 1}: one 5×5 {p5:>6,} parameters {m5 / 1e6:5.2f}M "
+            "MACs | "
             f"two 3×3 {p3:>6,} parameters {m3 / 1e6:5.2f}M MACs"
         )
 
