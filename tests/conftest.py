@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -119,3 +120,24 @@ def smoke_site(tmp_path_factory) -> dict:
         "git_after": after,
         "summary": json.loads(build.summary_path(config).read_text()),
     }
+
+
+def without_docstrings(node: ast.AST) -> str:
+    """A definition's code without docstrings and type annotations, for checking that a
+    lesson and the helper package define the same thing (the lesson may write
+    ``course.cifar.Recipe`` where the module writes ``Recipe``)."""
+    for item in ast.walk(node):
+        if isinstance(item, ast.arg):
+            item.annotation = None
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            item.returns = None
+        body = getattr(item, "body", None)
+        if (
+            isinstance(item, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            item.body = body[1:]
+    return ast.dump(node, include_attributes=False)

@@ -9,31 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import without_docstrings
 
 from course import cifar
 
 LESSON = Path(__file__).resolve().parents[2] / "tutorials" / "day14_cifar10.py"
 SHARED = ["channel_stats", "augment", "conv_bn", "CifarNet", "make_optimizer"]
-
-
-def _without_docstrings(node: ast.AST) -> str:
-    """The code of a definition without docstrings and type annotations (the lesson writes
-    ``course.cifar.Recipe`` where the module writes ``Recipe``)."""
-    for item in ast.walk(node):
-        if isinstance(item, ast.arg):
-            item.annotation = None
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            item.returns = None
-        body = getattr(item, "body", None)
-        if (
-            isinstance(item, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            item.body = body[1:]
-    return ast.dump(node, include_attributes=False)
 
 
 @pytest.mark.parametrize("name", SHARED)
@@ -46,7 +27,7 @@ def test_lesson_defines_the_same_code_as_course_cifar(name: str) -> None:
     }
     assert name in lesson, f"{LESSON.name} no longer defines {name}"
     helper = ast.parse(inspect.getsource(getattr(cifar, name))).body[0]
-    assert _without_docstrings(lesson[name]) == _without_docstrings(helper), (
+    assert without_docstrings(lesson[name]) == without_docstrings(helper), (
         f"{name} in {LESSON.name} differs from course.cifar.{name}: change both"
     )
 

@@ -9,31 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import without_docstrings
 from torch import nn
 
 from course import early_stopping
 from course.early_stopping import EarlyStopping
 
 LESSON = Path(__file__).resolve().parents[2] / "tutorials" / "day18_early_stopping.py"
-
-
-def _without_docstrings(node: ast.AST) -> str:
-    """The code of a definition without docstrings and type annotations."""
-    for item in ast.walk(node):
-        if isinstance(item, ast.arg):
-            item.annotation = None
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            item.returns = None
-        body = getattr(item, "body", None)
-        if (
-            isinstance(item, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            item.body = body[1:]
-    return ast.dump(node, include_attributes=False)
 
 
 def test_lesson_defines_the_same_class_as_the_package() -> None:
@@ -45,7 +27,7 @@ def test_lesson_defines_the_same_class_as_the_package() -> None:
     }
     assert "EarlyStopping" in lesson, f"{LESSON.name} no longer defines EarlyStopping"
     helper = ast.parse(inspect.getsource(early_stopping.EarlyStopping)).body[0]
-    assert _without_docstrings(lesson["EarlyStopping"]) == _without_docstrings(helper), (
+    assert without_docstrings(lesson["EarlyStopping"]) == without_docstrings(helper), (
         f"EarlyStopping in {LESSON.name} differs from course.early_stopping: change both"
     )
 

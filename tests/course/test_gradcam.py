@@ -9,31 +9,13 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import without_docstrings
 from torch import nn
 
 from course import gradcam
 from course.cifar import CifarNet
 
 LESSON = Path(__file__).resolve().parents[2] / "tutorials" / "day16_inside_a_cnn.py"
-
-
-def _without_docstrings(node: ast.AST) -> str:
-    """The code of a definition without docstrings and type annotations."""
-    for item in ast.walk(node):
-        if isinstance(item, ast.arg):
-            item.annotation = None
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            item.returns = None
-        body = getattr(item, "body", None)
-        if (
-            isinstance(item, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            item.body = body[1:]
-    return ast.dump(node, include_attributes=False)
 
 
 def test_lesson_defines_the_same_grad_cam_as_course_gradcam() -> None:
@@ -45,7 +27,7 @@ def test_lesson_defines_the_same_grad_cam_as_course_gradcam() -> None:
     }
     assert "grad_cam" in lesson, f"{LESSON.name} no longer defines grad_cam"
     helper = ast.parse(inspect.getsource(gradcam.grad_cam)).body[0]
-    assert _without_docstrings(lesson["grad_cam"]) == _without_docstrings(helper), (
+    assert without_docstrings(lesson["grad_cam"]) == without_docstrings(helper), (
         f"grad_cam in {LESSON.name} differs from course.gradcam.grad_cam: change both"
     )
 

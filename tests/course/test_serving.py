@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from conftest import without_docstrings
 from onnx import TensorProto, helper
 from PIL import Image
 
@@ -485,25 +486,6 @@ def test_service_with_an_unusable_model_exits_with_2(deployed: Path) -> None:
 # ---------------------------------------------------------------- the lesson's copies
 
 
-def _without_docstrings(node: ast.AST) -> str:
-    """A definition's code without docstrings and type annotations."""
-    for item in ast.walk(node):
-        if isinstance(item, ast.arg):
-            item.annotation = None
-        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            item.returns = None
-        body = getattr(item, "body", None)
-        if (
-            isinstance(item, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            item.body = body[1:]
-    return ast.dump(node, include_attributes=False)
-
-
 @pytest.mark.parametrize("name", ["PredictionHandler", "start_in_background"])
 def test_lesson_defines_the_same_code_as_course_serving_service(name: str) -> None:
     """Day 19 teaches these definitions; service.py keeps the copy that runs standalone."""
@@ -514,6 +496,6 @@ def test_lesson_defines_the_same_code_as_course_serving_service(name: str) -> No
     }
     assert name in lesson, f"{LESSON.name} no longer defines {name}"
     helper_node = ast.parse(inspect.getsource(getattr(service, name))).body[0]
-    assert _without_docstrings(lesson[name]) == _without_docstrings(helper_node), (
+    assert without_docstrings(lesson[name]) == without_docstrings(helper_node), (
         f"{name} in {LESSON.name} differs from course.serving.service.{name}: change both"
     )
