@@ -141,3 +141,22 @@ def without_docstrings(node: ast.AST) -> str:
         ):
             item.body = body[1:]
     return ast.dump(node, include_attributes=False)
+
+
+def lesson_copy_difference(lesson: Path, obj) -> str | None:
+    """None when the lesson file defines ``obj`` (a package function or class) with the
+    same code, docstrings and annotations aside; else what differs, in words."""
+    import inspect
+
+    defined = {
+        node.name: node
+        for node in ast.parse(lesson.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.FunctionDef | ast.ClassDef)
+    }
+    name = obj.__name__
+    if name not in defined:
+        return f"{lesson.name} no longer defines {name}"
+    package = ast.parse(inspect.getsource(obj)).body[0]
+    if without_docstrings(defined[name]) != without_docstrings(package):
+        return f"{name} in {lesson.name} differs from {obj.__module__}.{name}: change both"
+    return None

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import inspect
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import without_docstrings
+from conftest import lesson_copy_difference
 
 from course import cifar
 
@@ -20,16 +18,8 @@ SHARED = ["channel_stats", "augment", "conv_bn", "CifarNet", "make_optimizer"]
 @pytest.mark.parametrize("name", SHARED)
 def test_lesson_defines_the_same_code_as_course_cifar(name: str) -> None:
     """Day 14 teaches these definitions; course.cifar keeps the copy later days import."""
-    lesson = {
-        node.name: node
-        for node in ast.parse(LESSON.read_text(encoding="utf-8")).body
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef))
-    }
-    assert name in lesson, f"{LESSON.name} no longer defines {name}"
-    helper = ast.parse(inspect.getsource(getattr(cifar, name))).body[0]
-    assert without_docstrings(lesson[name]) == without_docstrings(helper), (
-        f"{name} in {LESSON.name} differs from course.cifar.{name}: change both"
-    )
+    difference = lesson_copy_difference(LESSON, getattr(cifar, name))
+    assert difference is None, difference
 
 
 def test_channel_stats_match_a_direct_computation() -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-import inspect
 import math
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import without_docstrings
+from conftest import lesson_copy_difference
 from torch import nn
 
 from course import early_stopping
@@ -20,16 +18,8 @@ LESSON = Path(__file__).resolve().parents[2] / "tutorials" / "day18_early_stoppi
 
 def test_lesson_defines_the_same_class_as_the_package() -> None:
     """Day 18 teaches EarlyStopping; course.early_stopping keeps the copy later days use."""
-    lesson = {
-        node.name: node
-        for node in ast.parse(LESSON.read_text(encoding="utf-8")).body
-        if isinstance(node, ast.ClassDef)
-    }
-    assert "EarlyStopping" in lesson, f"{LESSON.name} no longer defines EarlyStopping"
-    helper = ast.parse(inspect.getsource(early_stopping.EarlyStopping)).body[0]
-    assert without_docstrings(lesson["EarlyStopping"]) == without_docstrings(helper), (
-        f"EarlyStopping in {LESSON.name} differs from course.early_stopping: change both"
-    )
+    difference = lesson_copy_difference(LESSON, early_stopping.EarlyStopping)
+    assert difference is None, difference
 
 
 def test_the_package_copy_says_where_it_was_defined() -> None:

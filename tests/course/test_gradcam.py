@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-import inspect
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import without_docstrings
+from conftest import lesson_copy_difference
 from torch import nn
 
 from course import gradcam
@@ -20,16 +18,8 @@ LESSON = Path(__file__).resolve().parents[2] / "tutorials" / "day16_inside_a_cnn
 
 def test_lesson_defines_the_same_grad_cam_as_course_gradcam() -> None:
     """Day 16 teaches grad_cam; course.gradcam keeps the copy later days import."""
-    lesson = {
-        node.name: node
-        for node in ast.parse(LESSON.read_text(encoding="utf-8")).body
-        if isinstance(node, ast.FunctionDef)
-    }
-    assert "grad_cam" in lesson, f"{LESSON.name} no longer defines grad_cam"
-    helper = ast.parse(inspect.getsource(gradcam.grad_cam)).body[0]
-    assert without_docstrings(lesson["grad_cam"]) == without_docstrings(helper), (
-        f"grad_cam in {LESSON.name} differs from course.gradcam.grad_cam: change both"
-    )
+    difference = lesson_copy_difference(LESSON, gradcam.grad_cam)
+    assert difference is None, difference
 
 
 def _tiny_cnn() -> nn.Sequential:

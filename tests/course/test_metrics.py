@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-import inspect
 import math
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import without_docstrings
+from conftest import lesson_copy_difference
 
 from course import metrics
 
@@ -20,16 +18,8 @@ SHARED = ["confusion_matrix", "precision_recall_f1", "wilson_interval", "reliabi
 @pytest.mark.parametrize("name", SHARED)
 def test_lesson_defines_the_same_code_as_course_metrics(name: str) -> None:
     """Day 21 teaches these definitions; course.metrics keeps the copy later days import."""
-    lesson = {
-        node.name: node
-        for node in ast.parse(LESSON.read_text(encoding="utf-8")).body
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef))
-    }
-    assert name in lesson, f"{LESSON.name} no longer defines {name}"
-    helper = ast.parse(inspect.getsource(getattr(metrics, name))).body[0]
-    assert without_docstrings(lesson[name]) == without_docstrings(helper), (
-        f"{name} in {LESSON.name} differs from course.metrics.{name}: change both"
-    )
+    difference = lesson_copy_difference(LESSON, getattr(metrics, name))
+    assert difference is None, difference
 
 
 def test_confusion_matrix_counts_truth_by_row_and_prediction_by_column() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import http.client
-import inspect
 import io
 import json
 import shutil
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from conftest import without_docstrings
+from conftest import lesson_copy_difference
 from onnx import TensorProto, helper
 from PIL import Image
 
@@ -489,13 +488,5 @@ def test_service_with_an_unusable_model_exits_with_2(deployed: Path) -> None:
 @pytest.mark.parametrize("name", ["PredictionHandler", "start_in_background"])
 def test_lesson_defines_the_same_code_as_course_serving_service(name: str) -> None:
     """Day 19 teaches these definitions; service.py keeps the copy that runs standalone."""
-    lesson = {
-        node.name: node
-        for node in ast.parse(LESSON.read_text(encoding="utf-8")).body
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef))
-    }
-    assert name in lesson, f"{LESSON.name} no longer defines {name}"
-    helper_node = ast.parse(inspect.getsource(getattr(service, name))).body[0]
-    assert without_docstrings(lesson[name]) == without_docstrings(helper_node), (
-        f"{name} in {LESSON.name} differs from course.serving.service.{name}: change both"
-    )
+    difference = lesson_copy_difference(LESSON, getattr(service, name))
+    assert difference is None, difference
