@@ -325,6 +325,9 @@ X_spiral_test, y_spiral_test = make_spiral(n_per_class // 2, n_classes)
 spiral_loader = DataLoader(
     TensorDataset(X_spiral, y_spiral), batch_size=32, shuffle=True
 )
+spiral_val_loader = DataLoader(
+    TensorDataset(X_spiral_val, y_spiral_val), batch_size=256
+)
 print("X", tuple(X_spiral.shape), X_spiral.dtype)
 print("y", tuple(y_spiral.shape), y_spiral.dtype)
 print("points per class:", torch.bincount(y_spiral).tolist())
@@ -391,23 +394,47 @@ print(f"ln(n_classes) = {uniform_loss:.4f} nats (a uniform guess)")
 #
 # The classification loop is the regression loop, word for word. So that we
 # can run it again below with other optimisers, we wrap one epoch in a
-# function. From Day 7 on, the course imports the same function from the
-# helper package as `course.train.train_epoch` (with `evaluate_loss` beside
-# it) instead of repeating it.
+# function, `train_epoch`, and write its partner `evaluate_loss`: the mean loss
+# over a loader in evaluation mode, without gradients (`model.eval()` and
+# `torch.no_grad()` are explained properly on Day 8; here they only mean "do
+# not train"). From Day 7 on, the course imports these two functions, under
+# the same names, from its helper package (`course.train`) instead of
+# repeating them.
 
 
-def train_one_epoch(model, loader, loss_fn, optimizer) -> float:
-    """One pass over `loader`; returns the mean loss per example."""
+def train_epoch(model, loader, loss_fn, optimizer, device=None) -> float:
+    """One pass over `loader` in training mode; the mean loss per example."""
     model.train()
-    total = 0.0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
-        loss = loss_fn(model(x), y)
+    total, count = 0.0, 0
+    for inputs, targets in loader:
+        if device is not None:
+            inputs, targets = inputs.to(device), targets.to(device)
+        loss = loss_fn(model(inputs), targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        total += loss.item() * len(x)
-    return total / len(loader.dataset)
+        total += loss.item() * len(inputs)
+        count += len(inputs)
+    if count == 0:
+        raise ValueError("the loader yielded no batches")
+    return total / count
+
+
+def evaluate_loss(model, loader, loss_fn, device=None) -> float:
+    """The mean loss per example over `loader`, without training."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            if device is not None:
+                inputs, targets = inputs.to(device), targets.to(device)
+            total += loss_fn(model(inputs), targets).item() * len(inputs)
+            count += len(inputs)
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("the loader yielded no batches")
+    return total / count
 
 
 def accuracy(model, X, y) -> float:
@@ -420,21 +447,23 @@ def accuracy(model, X, y) -> float:
 
 # %%
 # We train with Adam, an optimiser that adapts the step size of each parameter
-# (section 10 compares it with SGD), and keep the training loss and the
-# validation accuracy of each epoch.
+# (section 10 compares it with SGD), and keep the training loss, the
+# validation loss and the validation accuracy of each epoch.
 
 class_epochs = course.pick(full=60, smoke=8)
 optimizer = torch.optim.Adam(classifier.parameters(), lr=0.01)
-class_losses, val_accuracies = [], []
+class_losses, val_losses, val_accuracies = [], [], []
 for epoch in range(1, class_epochs + 1):
     class_losses.append(
-        train_one_epoch(classifier, spiral_loader, ce_loss, optimizer)
+        train_epoch(classifier, spiral_loader, ce_loss, optimizer, device)
     )
+    val_losses.append(evaluate_loss(classifier, spiral_val_loader, ce_loss, device))
     val_accuracies.append(accuracy(classifier, X_spiral_val, y_spiral_val))
     if epoch == 1 or epoch % max(1, class_epochs // 5) == 0:
         print(
             f"epoch {epoch:3d}  train loss {class_losses[-1]:.4f} nats  "
-            f"validation accuracy {val_accuracies[-1]:.1%}"
+            f"validation loss {val_losses[-1]:.4f} nats  "
+            f"accuracy {val_accuracies[-1]:.1%}"
         )
 train_acc = accuracy(classifier, X_spiral, y_spiral)
 print(f"final: train accuracy {train_acc:.1%}, validation {val_accuracies[-1]:.1%}")
@@ -445,8 +474,10 @@ print(f"final: train accuracy {train_acc:.1%}, validation {val_accuracies[-1]:.1
 # we care about (a step function of the logits, useless for gradients).
 
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.8))
-ax_loss.plot(range(1, class_epochs + 1), class_losses)
-ax_loss.set_title("Spiral: training loss per epoch")
+ax_loss.plot(range(1, class_epochs + 1), class_losses, label="training")
+ax_loss.plot(range(1, class_epochs + 1), val_losses, label="validation")
+ax_loss.legend()
+ax_loss.set_title("Spiral: loss per epoch")
 ax_loss.set_xlabel("epoch")
 ax_loss.set_ylabel("cross-entropy (nats)")
 ax_loss.grid(True, alpha=0.3)
@@ -649,7 +680,7 @@ for name, make_optimizer in optimisers.items():
     model = make_classifier().to(device)
     opt = make_optimizer(model.parameters())
     curves[name] = [
-        train_one_epoch(model, spiral_loader, ce_loss, opt)
+        train_epoch(model, spiral_loader, ce_loss, opt, device)
         for _ in range(compare_epochs)
     ]
     print(
@@ -733,8 +764,9 @@ else:
 # - SGD is the baseline. Momentum keeps a velocity, which multiplies the
 #   effective step by $1/(1-\mu)$: compare it with SGD at the same effective
 #   step before crediting it. Adam is the robust first try.
-# - From Day 7 on, `course.train.train_epoch` and `course.train.evaluate_loss`
-#   hold this loop, and `course.plots` the plots drawn here.
+# - `train_epoch` and `evaluate_loss` are the loop and its check on held-out
+#   data; from Day 7 on they come from `course.train` under the same names,
+#   and `course.plots` draws the plots made here by hand.
 #
 # ## 12. Exercises
 #
@@ -835,8 +867,8 @@ binary_model = nn.Sequential(
 ).to(device)
 binary_optimizer = torch.optim.Adam(binary_model.parameters(), lr=0.01)
 for _ in range(class_epochs):
-    binary_loss = train_one_epoch(
-        binary_model, binary_loader, bce_logits, binary_optimizer
+    binary_loss = train_epoch(
+        binary_model, binary_loader, bce_logits, binary_optimizer, device
     )
 binary_model.eval()
 with torch.no_grad():

@@ -441,7 +441,9 @@ print(f"difference: {100 * abs(exact - averaged):.4f} percentage points")
 # PyTorch's default `reduction="mean"`) is multiplied by the batch size
 # before it is added up, and the total is divided by the number of samples.
 # Here is the first one, the five steps of [Day 6](day06_training_workflow.ipynb)
-# plus bookkeeping:
+# plus bookkeeping. It grows Day 6's `train_epoch` (which returned the loss
+# alone) by an accuracy count, and takes a new name because it returns two
+# numbers; `course.train.train_epoch` stays Day 6's function.
 
 
 def train_one_epoch(
@@ -647,8 +649,9 @@ print(f"total training time: {sum(history['epoch_time_s']):.1f} s")
 
 # %%
 # And as curves: loss on the left, accuracy on the right, training against
-# validation in each. `course.plot_curves` is the plotting helper from
-# [Day 6](day06_training_workflow.ipynb).
+# validation in each. `course.plot_curves` is the plotting helper
+# [Day 7](day07_overfitting.ipynb) introduced; it packages the curves Day 6
+# drew by hand.
 
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
 course.plot_curves(

@@ -10,7 +10,7 @@ from course.fit import evaluate, fit, predict
 from course.plots import plot_curves, plot_decision_boundary
 from course.profile import PROFILE, pick
 from course.seed import seed_everything
-from course.train import evaluate_loss, train_epoch, train_step
+from course.train import evaluate_loss, train_epoch
 
 __all__ = [
     "PROFILE",
@@ -24,5 +24,4 @@ __all__ = [
     "predict",
     "seed_everything",
     "train_epoch",
-    "train_step",
 ]
