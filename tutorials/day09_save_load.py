@@ -173,8 +173,7 @@ print(
 #
 # ```python
 # torch.save(model.state_dict(), path)            # save
-# model.load_state_dict(torch.load(path))         # load into a model built by your
-# code
+# model.load_state_dict(torch.load(path))         # into a model your code built
 # ```
 #
 # `torch.save` serialises any Python object made of tensors, dicts, lists,

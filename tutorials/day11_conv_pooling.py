@@ -233,8 +233,8 @@ except RuntimeError as err:
 # **`groups`** splits the input and output channels into that many groups
 # that do not see each other; each kernel then spans only
 # `in_channels / groups` channels. With `groups=in_channels` every channel gets
-# its own kernel: a **depthwise** convolution, the cheap layer of MobileNet-
-# style networks. **`bias=False`** drops the bias, which is redundant when a
+# its own kernel: a **depthwise** convolution, the cheap layer of
+# MobileNet-style networks. **`bias=False`** drops the bias, which is redundant when a
 # BatchNorm layer follows (it subtracts the mean anyway). The parameter
 # counts show both:
 

@@ -575,8 +575,8 @@ for big in (2.0, 5.0, 10.0):
 # `src/course/cifar.py` (bookkeeping and logging left out):
 #
 # ```python
-# optimizer, schedule = make_optimizer(model, recipe, recipe.epochs *
-# steps_per_epoch)
+# total_steps = recipe.epochs * steps_per_epoch
+# optimizer, schedule = make_optimizer(model, recipe, total_steps)
 # for epoch in range(1, recipe.epochs + 1):
 #     model.train()
 #     order = torch.randperm(len(images))
@@ -589,8 +589,9 @@ for big in (2.0, 5.0, 10.0):
 #         y = labels_on_device[idx.to(device)]
 #         with _autocast(device, recipe.bf16):  # only the forward pass in bfloat16
 #             logits = model(x)
-#         loss = F.cross_entropy(logits.float(), y,
-#         label_smoothing=recipe.label_smoothing)
+#         loss = F.cross_entropy(
+#             logits.float(), y, label_smoothing=recipe.label_smoothing
+#         )
 #         optimizer.zero_grad(set_to_none=True)
 #         loss.backward()
 #         optimizer.step()
@@ -789,8 +790,7 @@ plt.show()
 # per run on two cores):
 #
 # ```bash
-# python benchmarks/cifar10_recipe.py              # the recipe, and each part
-# removed
+# python benchmarks/cifar10_recipe.py     # the recipe, and each part removed
 # python benchmarks/cifar10_recipe.py --only no-augmentation
 # ```
 #

@@ -185,7 +185,7 @@ print("rates used, scheduler.step() first:", wrong_order)
 # it is a whole epoch, and the warning is a sign that the loop is not the
 # one you meant to write.
 #
-# ## 3. Five schedules, drawn before any training
+# ## 3. Five schedules and a constant baseline, drawn before any training
 #
 # The experiment below trains for `epochs` epochs of `steps_per_epoch`
 # batches each. Every schedule gets that run length and the same **peak**
