@@ -13,6 +13,10 @@ your own build cache and sources are not touched. Steps, each a build and what i
 7. ``--shard 1/2`` + ``--shard 2/2`` + ``assemble`` from a cold build folder, compared
    with the cold build (goal: the same pages; each shard about half the lesson time).
 
+It also times what the second language adds: warm rebuilds with the English edition only
+(``COURSE_LANGUAGES=en``) against both, and the time the build log gives the zh-TW edition
+(goal: seconds; no lesson runs), and reports each edition's lesson-page HTML sizes.
+
 Options: ``--profile full`` (default smoke), ``--jobs N``, ``--repeat N``,
 ``--skip-shards``, ``--days 1-14`` (only those lessons). Prints a table and writes the
 numbers to build/bench/<profile>.json.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -34,7 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def site_builder(env: dict, *args: str) -> float:
+ZH_LOG = re.compile(r"zh-TW edition built in ([\d.]+) s")
+
+
+def site_builder(env: dict, *args: str, log: list | None = None) -> float:
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "site_builder", *args],
@@ -45,6 +53,8 @@ def site_builder(env: dict, *args: str) -> float:
     )
     if result.returncode:
         raise SystemExit(f"site_builder {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    if log is not None:
+        log.append(result.stdout + result.stderr)
     return time.perf_counter() - start
 
 
@@ -118,8 +128,26 @@ def main() -> None:
         step("cold build", "every lesson")
         cold_pages = pages_of(site)
         lesson_total = lesson_seconds(build_dir, args.profile, executed(build_dir, args.profile))
-        warm = [site_builder(env, *build) for _ in range(args.repeat)]
+        logs: list[str] = []
+        warm = [site_builder(env, *build, log=logs) for _ in range(args.repeat)]
         rows.append(("warm rebuild (median)", statistics.median(warm), [], "nothing"))
+        english_env = {**env, "COURSE_LANGUAGES": "en"}
+        english_only = [site_builder(english_env, *build) for _ in range(args.repeat)]
+        rows.append(
+            ("warm rebuild, English edition only (median)", statistics.median(english_only), [], "")
+        )
+        zh_logged = [float(m) for text in logs for m in ZH_LOG.findall(text)]
+        zh_added = statistics.median(warm) - statistics.median(english_only)
+        rows.append(("zh-TW edition: added (warm, both - English)", zh_added, [], "seconds"))
+        if zh_logged:
+            rows.append(
+                (
+                    "zh-TW edition: its build, from the log",
+                    statistics.median(zh_logged),
+                    [],
+                    "seconds",
+                )
+            )
 
         cifar = helpers / "cifar.py"
         cifar.write_text(cifar.read_text() + "\n# A comment a maintainer added.\n")
@@ -166,6 +194,18 @@ def main() -> None:
         pages = {
             p.parent.name: p.stat().st_size for p in sorted((site / "lessons").glob("*/index.html"))
         }
+        pages_zh = {
+            p.parent.name: p.stat().st_size
+            for p in sorted((site / "zh-TW" / "lessons").glob("*/index.html"))
+        }
+        site_bytes = {
+            "en": sum(
+                p.stat().st_size
+                for p in site.rglob("*")
+                if p.is_file() and "zh-TW" not in p.relative_to(site).parts[:1]
+            ),
+            "zh-TW": sum(p.stat().st_size for p in (site / "zh-TW").rglob("*") if p.is_file()),
+        }
 
     results = {
         "profile": args.profile,
@@ -178,6 +218,10 @@ def main() -> None:
         "lesson_seconds_total": round(lesson_total, 1),
         "shared_notebook_css_bytes": shared_css,
         "page_html_bytes": pages,
+        "page_html_bytes_zh_TW": pages_zh,
+        "site_bytes": site_bytes,
+        "zh_TW_added_s": round(zh_added, 2),
+        "zh_TW_logged_s": [round(x, 2) for x in zh_logged],
     }
     out = ROOT / "build" / "bench" / f"{args.profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -195,6 +239,10 @@ def main() -> None:
         else:
             share = f" ({goal} of the lesson time)" if label.startswith("shard") else ""
             print(f"| {label:40} | {seconds:6.1f} s | {len(ran)}{share} | |")
+    for lang, sizes in (("en", pages), ("zh-TW", pages_zh)):
+        if sizes:
+            median, total = statistics.median(sizes.values()) / 1e3, site_bytes[lang] / 1e6
+            print(f"{lang}: lesson page HTML median {median:.0f} KB, site {total:.1f} MB")
     print(f"\nlesson time in the cold build: {lesson_total:.1f} s; written to {out}")
 
 

@@ -1,13 +1,15 @@
 """Page weight: bytes each page transfers, compressed, on a first and on a repeat view.
 
-    .venv/bin/python benchmarks/page_weight.py site/            # every lesson page
+    .venv/bin/python benchmarks/page_weight.py site/            # every lesson page, both languages
     .venv/bin/python benchmarks/page_weight.py site/ lessons/day01_getting_started/
 
 Serves the built site on 127.0.0.1, opens each page in Debian's Chromium (Playwright) and
 records every response it loads, scrolled to the bottom so lazy figures load too. Sizes
 are gzip-compressed (level 6, what a static host typically serves). A first view loads
 everything; a repeat view re-fetches only the HTML (assets, figures and the search index
-are cached by the browser). Prints a table and writes build/bench/page_weight.json.
+are cached by the browser). Prints a table, a summary per language (English at ``/``,
+the zh-TW edition at ``/zh-TW/``, whose figures and notebook styles are the English edition's
+files) and writes build/bench/page_weight.json.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import functools
 import gzip
 import json
 import shutil
+import statistics
 import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +37,8 @@ class _Quiet(SimpleHTTPRequestHandler):
 def main() -> None:
     site = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "site").resolve()
     urls = sys.argv[2:] or sorted(
-        p.parent.relative_to(site).as_posix() + "/" for p in site.glob("lessons/*/index.html")
+        p.parent.relative_to(site).as_posix() + "/"
+        for p in [*site.glob("lessons/*/index.html"), *site.glob("zh-TW/lessons/*/index.html")]
     )
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -84,6 +88,15 @@ def main() -> None:
             f"{r['before_figures_bytes'] / 1e3:.0f} KB | {r['repeat_view_bytes'] / 1e3:.0f} KB | "
             f"{r['search_index_bytes'] / 1e3:.0f} KB |"
         )
+    for lang, prefix in (("en", "lessons/"), ("zh-TW", "zh-TW/lessons/")):
+        chosen = [r for url, r in rows.items() if url.startswith(prefix)]
+        if chosen:
+            first = statistics.median(r["first_view_bytes"] for r in chosen) / 1e3
+            repeat = statistics.median(r["repeat_view_bytes"] for r in chosen) / 1e3
+            print(
+                f"{lang}: {len(chosen)} lesson pages, median first view {first:.0f} KB, "
+                f"median repeat view {repeat:.0f} KB"
+            )
     print("(compressed with gzip -6; written to build/bench/page_weight.json)")
 
 

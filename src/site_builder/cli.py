@@ -174,6 +174,8 @@ def cmd_serve(args) -> int:
         [
             *(sys.executable, "-m", "mkdocs", "serve", "--dev-addr", args.dev_addr),
             *("--watch", str(build.summary_path(config).parent)),
+            # A saved translation re-renders the zh-TW edition (/zh-TW/); nothing re-runs.
+            *("--watch", str(ROOT / "locale")),
         ],
         cwd=ROOT,
         env=_mkdocs_env(config),

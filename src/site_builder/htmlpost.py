@@ -186,11 +186,22 @@ def render_math(content: str) -> str:
 # --- admonitions ----------------------------------------------------------------------
 
 _ADMONITION_RE = re.compile(
-    r"<blockquote>\s*<p><strong>(Note|Tip|Warning|Important|Caution|Danger)"
-    r"(?::)?</strong>:?\s*(.*?)</blockquote>",
+    r"<blockquote>\s*<p><strong>(Note|Tip|Warning|Important|Caution|Danger"
+    r"|注意|提示|警告|重要|小心|危險)"
+    r"(?::|：)?</strong>(?::|：)?\s*(.*?)</blockquote>",
     re.S,
 )
-_KIND = {"important": "info", "caution": "warning"}
+# The zh-TW words for the same boxes (a translated lesson writes "> **注意：** ...").
+_KIND = {
+    "important": "info",
+    "caution": "warning",
+    "注意": "note",
+    "提示": "tip",
+    "警告": "warning",
+    "重要": "info",
+    "小心": "warning",
+    "危險": "danger",
+}
 
 
 def admonitions(content: str) -> str:
@@ -228,7 +239,9 @@ def top_level_cells(body: str) -> list[tuple[int, int]]:
     return spans
 
 
-_SOLUTION_TITLE_RE = re.compile(r"<strong>\s*Solution\s+([\w.-]+?)\.?\s*</strong>\.?", re.I)
+_SOLUTION_TITLE_RE = re.compile(
+    r"<strong>\s*(Solution|解答)\s*([\w.-]+?)[.。]?\s*</strong>[.。]?", re.I
+)
 
 
 def solutions(body: str) -> str:
@@ -241,7 +254,7 @@ def solutions(body: str) -> str:
         head = cell[: cell.find(">") + 1]
         m = _SOLUTION_TITLE_RE.search(cell) if "jp-MarkdownCell" in head else None
         if m and re.search(r"<p>\s*$", cell[: m.start()]):
-            number = m.group(1)
+            word, number = m.group(1), m.group(2)
             j = i + 1
             while j < len(spans):
                 nxt = body[spans[j][0] : spans[j][1]]
@@ -254,7 +267,7 @@ def solutions(body: str) -> str:
             inner = body[start:group_end].replace(m.group(0), "", 1)
             out.append(body[pos:start])
             out.append(
-                f'<details class="solution"><summary>Solution {number}</summary>{inner}</details>'
+                f'<details class="solution"><summary>{word} {number}</summary>{inner}</details>'
             )
             pos, i = group_end, j
         else:
@@ -292,16 +305,17 @@ _LESSON_LINK_RE = re.compile(
 )
 
 
-def lesson_links(content: str, known: set[str]) -> str:
+def lesson_links(
+    content: str, known: set[str], not_yet: str = "This lesson is not published yet"
+) -> str:
     """``dayNN_slug.ipynb`` (right in a notebook) points to the lesson's page on the site;
-    a lesson not written yet becomes plain text marked "coming soon", never a broken link."""
+    a lesson not written yet becomes plain text marked "coming soon" (``not_yet``, in the
+    page's language), never a broken link."""
 
     def repl(m: re.Match) -> str:
         name, anchor, attrs, text = m.groups()
         if name not in known:
-            return (
-                f'<span class="coming-soon" title="This lesson is not published yet">{text}</span>'
-            )
+            return f'<span class="coming-soon" title="{html.escape(not_yet)}">{text}</span>'
         return f'<a href="../{name}/{anchor or ""}"{attrs}>{text}</a>'
 
     return _LESSON_LINK_RE.sub(repl, content)

@@ -262,7 +262,8 @@ def match(units: list[Unit], catalog) -> list[Match]:
     results: list[Match | None] = []
     for unit in units:
         entry = by_text.get(unit.text)
-        if entry is not None and id(entry) not in used and not entry.obsolete:
+        # The same text twice in one lesson: one entry serves both (as updated_catalog writes).
+        if entry is not None and not entry.obsolete:
             used.add(id(entry))
             state = "stale" if "fuzzy" in entry.flags else "translated"
             results.append(
@@ -336,6 +337,11 @@ def sources() -> list[tuple[str, Path, list[Unit]]]:
         path = ROOT / "docs" / page
         if path.exists():
             found.append(("page", path, page_units(path)))
+    # The fixed strings of the generated pages (gallery, run report, results, lesson bar):
+    # read from the modules that write them; their catalog is pages/generated.po.
+    from site_builder import translate
+
+    found.append(("page", Path(translate.GENERATED), translate.generated_units()))
     return found
 
 

@@ -4,6 +4,11 @@ The downloadable notebook is the executed one, untouched (images inline, so it
 stands alone). The page notebook differs: the Colab install cell is dropped,
 a lesson bar (downloads, Colab, what it ran on) follows the title, a smoke
 build says so, and plots become image files instead of base64 text.
+
+Every fixed string a generated page shows is written in English and passed through an
+:class:`Edition`'s ``tr`` (``N_`` marks strings defined ahead of use): the English edition
+leaves it as it is, the zh-TW edition looks it up in ``locale/zh_TW/pages/generated.po``
+(see :mod:`site_builder.translate`, which finds these strings by reading this file).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import copy
 import html
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,11 +27,35 @@ import nbformat
 
 from site_builder.config import Config
 
+
+def N_(text: str) -> str:
+    """Mark a string for the translation catalog of generated text without translating it
+    here (gettext's convention): it is translated where it is used, with ``tr``."""
+    return text
+
+
+def same(text: str) -> str:
+    """The English edition's ``tr``: every string as written."""
+    return text
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The language a page is written in and where that edition lives in the site."""
+
+    lang: str = "en"
+    folder: str = ""  # the edition's folder in the site, "" (English, at /) or "zh-TW/"
+    tr: Callable[[str], str] = same  # an English string (a format template) -> this language
+    shared_figures: bool = False  # figures are the English edition's files, not copies
+
+
+ENGLISH = Edition()
+
 WEEKS = {
-    1: "Week 1 · PyTorch basics and tensors (PyTorch 基礎與張量操作)",
-    2: "Week 2 · Training in practice and CNNs (實戰訓練流程 & CNN 模型)",
-    3: "Week 3 · Advanced models and techniques (進階模型與技巧)",
-    4: "Week 4 · Tools and a small project (工具整合與小專題)",
+    1: N_("Week 1 · PyTorch basics and tensors (PyTorch 基礎與張量操作)"),
+    2: N_("Week 2 · Training in practice and CNNs (實戰訓練流程 & CNN 模型)"),
+    3: N_("Week 3 · Advanced models and techniques (進階模型與技巧)"),
+    4: N_("Week 4 · Tools and a small project (工具整合與小專題)"),
 }
 COLAB_BRANCH = "gh-pages"  # deploy publishes downloads/ there, where Colab can open them
 
@@ -34,10 +64,14 @@ def week_of(day: int) -> int:
     return min(4, (day - 1) // 7 + 1)
 
 
-def colab_url(repo_url: str, lesson_name: str, branch: str = COLAB_BRANCH) -> str:
-    """Open the published notebook of a lesson in Colab, from the repository's pages branch."""
+def colab_url(repo_url: str, lesson_name: str, branch: str = COLAB_BRANCH, folder: str = "") -> str:
+    """Open the published notebook of a lesson in Colab, from the repository's pages branch
+    (``folder``: an edition's folder in the site, "zh-TW/" for the Chinese notebooks)."""
     path = urlparse(repo_url).path.strip("/")
-    return f"https://colab.research.google.com/github/{path}/blob/{branch}/downloads/{lesson_name}.ipynb"
+    return (
+        f"https://colab.research.google.com/github/{path}/blob/{branch}/"
+        f"{folder}downloads/{lesson_name}.ipynb"
+    )
 
 
 @dataclass
@@ -55,44 +89,53 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _threads(record: dict) -> str:
+def _threads(record: dict, tr: Callable[[str], str] = same) -> str:
     threads = record.get("threads", "?")
-    return f"{threads} thread" + ("" if threads == 1 else "s")
+    return (tr("{n} thread") if threads == 1 else tr("{n} threads")).format(n=threads)
 
 
-def run_summary(record: dict) -> str:
+def run_summary(record: dict, tr: Callable[[str], str] = same) -> str:
     device = {"cuda": "GPU", "mps": "Apple GPU"}.get(record.get("device", "cpu"), "CPU")
     name = record.get("device_name")
-    detail = _threads(record) if device == "CPU" else (name or "")
-    torch_version = record.get("versions", {}).get("torch", "?")
-    return (
-        f"Ran on {device} ({detail}) in {record['duration_s']:.1f} s with torch {torch_version} "
-        f"and Python {record.get('python', '?')}, on {record['date'][:10]}, "
-        f"profile <code>{record['profile']}</code>."
+    detail = _threads(record, tr) if device == "CPU" else (name or "")
+    return tr(
+        "Ran on {device} ({detail}) in {seconds} s with torch {torch} and Python {python}, "
+        "on {date}, profile <code>{profile}</code>."
+    ).format(
+        device=device,
+        detail=detail,
+        seconds=f"{record['duration_s']:.1f}",
+        torch=record.get("versions", {}).get("torch", "?"),
+        python=record.get("python", "?"),
+        date=record["date"][:10],
+        profile=record["profile"],
     )
 
 
-def _lesson_bar(name: str, record: dict, repo_url: str) -> str:
+def _lesson_bar(name: str, record: dict, repo_url: str, edition: Edition = ENGLISH) -> str:
+    tr = edition.tr
+    colab = colab_url(repo_url, name, folder=edition.folder)
     return (
         '<div class="lesson-bar">'
         f'<a class="md-button md-button--primary" href="../../downloads/{name}.ipynb" download>'
-        "Download notebook (.ipynb)</a> "
-        f'<a class="md-button" href="../../downloads/{name}.py" download>Download script (.py)</a> '
-        f'<a class="md-button" href="{html.escape(colab_url(repo_url, name))}" '
-        'target="_blank" rel="noopener">Open in Colab</a>'
-        f'<p class="lesson-run">{run_summary(record)}</p>'
+        f"{tr('Download notebook (.ipynb)')}</a> "
+        f'<a class="md-button" href="../../downloads/{name}.py" download>'
+        f"{tr('Download script (.py)')}</a> "
+        f'<a class="md-button" href="{html.escape(colab)}" '
+        f'target="_blank" rel="noopener">{tr("Open in Colab")}</a>'
+        f'<p class="lesson-run">{run_summary(record, tr)}</p>'
         "</div>"
     )
 
 
-SMOKE_BANNER = (
+SMOKE_BANNER = N_(
     '<div class="admonition warning smoke-banner"><p class="admonition-title">'
     "Smoke build</p><p>This page was built in the <code>smoke</code> profile: tiny data and "
     "budgets so every code path runs in seconds. Its numbers and plots are not meaningful; "
     "the published course is built with the <code>full</code> profile.</p></div>"
 )
 
-NO_GPU_BANNER = (
+NO_GPU_BANNER = N_(
     '<div class="admonition info"><p class="admonition-title">This page was built on a '
     "machine without a GPU</p><p>Its GPU demonstrations say so and are skipped: every "
     "number below was measured on the CPU. On Google Colab, choose <em>Runtime &gt; Change "
@@ -101,7 +144,7 @@ NO_GPU_BANNER = (
     "On an Apple-silicon Mac the <code>mps</code> paths run instead.</p></div>"
 )
 
-STALE_BANNER = (
+STALE_BANNER = N_(
     '<div class="admonition failure"><p class="admonition-title">This page is out of date'
     "</p><p>The latest run of this lesson failed; this is its last good run. The build log "
     "names the failing cell.</p></div>"
@@ -167,21 +210,29 @@ def page_files(
     name: str,
     nb: nbformat.NotebookNode,
     record: dict,
-    sources: tuple[Path, Path],
+    sources: tuple[Path | bytes, Path | bytes],
     *,
     stale: bool = False,
     gpu_lesson: bool = False,
+    edition: Edition = ENGLISH,
+    root: Path | None = None,
 ) -> PageBundle:
-    """Write a lesson's page notebook, figures and downloads under ``config.pages_dir``.
+    """Write a lesson's page notebook, figures and downloads under ``root`` (default
+    ``config.pages_dir``).
 
-    ``sources`` are the executed notebook and the lesson script, offered as downloads.
-    ``gpu_lesson`` (a lesson with ``# sphinx_gallery_needs_gpu = True``) puts a box at the
-    top of the page when the run had no GPU, saying what a GPU runtime shows instead.
+    ``sources`` are the executed notebook and the lesson script (files, or their bytes),
+    offered as downloads. ``gpu_lesson`` (a lesson with ``# sphinx_gallery_needs_gpu =
+    True``) puts a box at the top of the page when the run had no GPU, saying what a GPU
+    runtime shows instead. An ``edition`` with ``shared_figures`` writes no figure files:
+    its pages show the English edition's (the same run's plots), one folder up.
     """
-    out_dir = config.pages_dir / "lessons" / name
+    tr = edition.tr
+    root = config.pages_dir if root is None else root
+    out_dir = root / "lessons" / name
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("fig-*.png"):
         old.unlink()
+    figure_url = f"../../{'../' * edition.folder.count('/')}lessons/{name}/"
     page = copy.deepcopy(nb)
     titles = _section_titles(page)
     bundle_images: list[Path] = []
@@ -197,38 +248,44 @@ def page_files(
             figure += 1
             raw = base64.b64decode(data["image/png"])
             path = out_dir / f"fig-{figure:02d}.png"
-            path.write_bytes(raw)
-            bundle_images.append(path)
+            src = path.name
+            if edition.shared_figures:
+                src = figure_url + path.name
+            else:
+                path.write_bytes(raw)
+                bundle_images.append(path)
             size = _png_size(raw)
             dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
             # What the figure shows, noted in the kernel from its titles and axis labels.
             described = output.get("metadata", {}).get("image/png", {}).get("course_alt", "")
-            alt = f"Figure {figure}: {described}" if described else f"Figure {figure}"
+            alt = (tr("Figure {n}: {what}") if described else tr("Figure {n}")).format(
+                n=figure, what=described
+            )
             if section:
-                alt += f" (section {section})"
+                alt += tr(" (section {section})").format(section=section)
             output["data"] = {
-                "text/html": f'<img src="{path.name}" alt="{html.escape(alt)}"{dims} '
+                "text/html": f'<img src="{src}" alt="{html.escape(alt)}"{dims} '
                 'class="lesson-figure" loading="lazy">'
             }
     page.cells = [c for c in page.cells if "install" not in c.metadata.get("tags", [])]
-    header = [_lesson_bar(name, record, config.repo_url)]
+    header = [_lesson_bar(name, record, config.repo_url, edition)]
     if config.profile == "smoke":
-        header.append(SMOKE_BANNER)
+        header.append(tr(SMOKE_BANNER))
     if stale:
-        header.append(STALE_BANNER)
+        header.append(tr(STALE_BANNER))
     if gpu_lesson and record.get("device") == "cpu":
-        header.append(NO_GPU_BANNER)
+        header.append(tr(NO_GPU_BANNER))
     first_md = next(i for i, c in enumerate(page.cells) if c.cell_type == "markdown")
     page.cells.insert(first_md + 1, nbformat.v4.new_markdown_cell("\n\n".join(header)))
     for cell in page.cells:
         cell.pop("id", None)
     page.nbformat_minor = 4
-    target = config.pages_dir / "lessons" / f"{name}.ipynb"
+    target = root / "lessons" / f"{name}.ipynb"
     _write_if_changed(target, nbformat.writes(page).encode("utf-8"))
     downloads = []
     for source, suffix in zip(sources, (".ipynb", ".py"), strict=True):
-        path = config.pages_dir / "downloads" / f"{name}{suffix}"
-        _write_if_changed(path, source.read_bytes())
+        path = root / "downloads" / f"{name}{suffix}"
+        _write_if_changed(path, source if isinstance(source, bytes) else source.read_bytes())
         downloads.append(path)
     return PageBundle(target, bundle_images, downloads)
 
@@ -239,52 +296,67 @@ def thumbnail(bundle: PageBundle, number: int) -> Path | None:
     return bundle.images[min(max(number, 1), len(bundle.images)) - 1]
 
 
-def runs_page(profile: str, rows: list[dict]) -> str:
-    """Markdown for the run report: every lesson's status, time and environment."""
+def runs_page(profile: str, rows: list[dict], edition: Edition = ENGLISH) -> str:
+    """Markdown for the run report: every lesson's status, time and environment
+    (a row's ``title``, when given, names the lesson; else its run record's title)."""
+    tr = edition.tr
     total = sum(r["record"]["duration_s"] for r in rows if r.get("record"))
     lines = [
-        "# Run report",
+        tr("# Run report"),
         "",
-        f"Every lesson is executed when the site is built. This build used the "
-        f"`{profile}` profile; the lessons' run times add up to {total:.0f} s. "
-        "A cached lesson shows the record of the run that produced its page.",
+        tr(
+            "Every lesson is executed when the site is built. This build used the "
+            "`{profile}` profile; the lessons' run times add up to {total} s. "
+            "A cached lesson shows the record of the run that produced its page."
+        ).format(profile=profile, total=f"{total:.0f}"),
         "",
-        "| Lesson | Status | Run time | Ran on | torch | Python | Date | This build |",
+        tr("| Lesson | Status | Run time | Ran on | torch | Python | Date | This build |"),
         "| --- | --- | ---: | --- | --- | --- | --- | --- |",
     ]
+    status = {"ok": N_("ok"), "failed": N_("failed"), "not in this build": N_("not in this build")}
     for row in rows:
         rec = row.get("record") or {}
         device = rec.get("device", "?").upper()
         if rec.get("device") == "cpu":
-            device = f"CPU, {_threads(rec)}"
+            device = f"CPU, {_threads(rec, tr)}"
+        title = row.get("title") or rec.get("title", row["name"])
         lines.append(
-            f"| [{html.escape(rec.get('title', row['name']))}](lessons/{row['name']}.ipynb) "
-            f"| {row['status']} | {rec.get('duration_s', 0):.1f} s | {device} "
+            f"| [{html.escape(title)}](lessons/{row['name']}.ipynb) "
+            f"| {tr(status.get(row['status'], row['status']))} "
+            f"| {rec.get('duration_s', 0):.1f} s | {device} "
             f"| {rec.get('versions', {}).get('torch', '?')} | {rec.get('python', '?')} "
-            f"| {rec.get('date', '?')[:10]} | {'cached' if row['cache_hit'] else 'executed'} |"
+            f"| {rec.get('date', '?')[:10]} "
+            f"| {tr('cached') if row['cache_hit'] else tr('executed')} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def curriculum_markdown(published: dict[int, str]) -> str:
-    """The 4-week plan as tables; ``published`` maps day -> lesson name for written lessons."""
+def curriculum_markdown(published: dict[int, str], edition: Edition = ENGLISH) -> str:
+    """The 4-week plan as tables; ``published`` maps day -> lesson name for written lessons.
+    The English edition links the English topic; another edition links the plan's Chinese
+    title and shows the English one beside it."""
     from site_builder.curriculum import DAYS
 
+    tr = edition.tr
     out = [
-        f"**{len(published)} of the {len(DAYS)} lessons are published today**; the others "
-        "are marked *coming soon* below.",
+        tr(
+            "**{published} of the {total} lessons are published today**; the others "
+            "are marked *coming soon* below."
+        ).format(published=len(published), total=len(DAYS)),
         "",
     ]
+    coming = tr("coming soon")
     for week, title in WEEKS.items():
-        out += [f"### {title}", "", "| Day | Topic | 主題 |", "| ---: | --- | --- |"]
+        out += [f"### {tr(title)}", "", tr("| Day | Topic | 主題 |"), "| ---: | --- | --- |"]
         for day, (english, chinese) in DAYS.items():
             if week_of(day) != week:
                 continue
+            first, second = (english, chinese) if edition.lang == "en" else (chinese, english)
             if day in published:
-                topic = f"[{english}](lessons/{published[day]}.ipynb)"
+                topic = f"[{first}](lessons/{published[day]}.ipynb)"
             else:
-                topic = f'{english} <span class="coming-soon-tag">coming soon</span>'
-            out.append(f"| {day} | {topic} | {chinese} |")
+                topic = f'{first} <span class="coming-soon-tag">{coming}</span>'
+            out.append(f"| {day} | {topic} | {second} |")
         out.append("")
     return "\n".join(out)
 
@@ -295,26 +367,29 @@ def plain_text(markdown: str) -> str:
     return re.sub(r"(\*\*|\*|`|__)", "", text)
 
 
-def gallery_markdown(cards: list[dict]) -> str:
+def gallery_markdown(cards: list[dict], edition: Edition = ENGLISH) -> str:
     """A card per lesson: thumbnail (one of its own plots), title, promise, run time."""
+    tr = edition.tr
+    up = "../" * edition.folder.count("/")  # another edition shows the English thumbnails
     items = []
     for card in cards:
         thumb = (
-            f'<img src="../gallery/{card["name"]}.png" alt="{html.escape(card["alt"])}" '
+            f'<img src="../{up}gallery/{card["name"]}.png" alt="{html.escape(card["alt"])}" '
             'loading="lazy">'
             if card.get("thumbnail")
             else '<div class="lesson-card__placeholder" aria-hidden="true"></div>'
         )
+        ran = tr("Ran in {seconds} s").format(seconds=f"{card['duration_s']:.0f}")
         items.append(
             f'<a class="lesson-card" href="../lessons/{card["name"]}/">{thumb}'
             f'<span class="lesson-card__title">{html.escape(card["title"])}</span>'
             f'<span class="lesson-card__promise">{html.escape(plain_text(card["promise"]))}</span>'
-            f'<span class="lesson-card__time">Ran in {card["duration_s"]:.0f} s</span></a>'
+            f'<span class="lesson-card__time">{ran}</span></a>'
         )
-    return (
-        "# Lesson gallery\n\nEvery published lesson, with one of the plots its own run "
-        'produced.\n\n<div class="lesson-gallery">\n' + "\n".join(items) + "\n</div>\n"
+    intro = tr(
+        "# Lesson gallery\n\nEvery published lesson, with one of the plots its own run produced."
     )
+    return intro + '\n\n<div class="lesson-gallery">\n' + "\n".join(items) + "\n</div>\n"
 
 
 def write_thumbnail(config: Config, name: str, image: Path, width: int = 480) -> Path:
@@ -349,18 +424,21 @@ def write_zip(target: Path, members: list[Path]) -> Path:
     return target
 
 
-def requirements_markdown(lessons) -> str:
-    """The setup guide's table: each lesson that needs packages beyond the base install."""
+def requirements_markdown(lessons, edition: Edition = ENGLISH, titles: dict | None = None) -> str:
+    """The setup guide's table: each lesson that needs packages beyond the base install
+    (``titles``: lesson name -> the title to show, default the lesson's own)."""
+    tr = edition.tr
+    titles = titles or {}
     rows = [
-        f"| [{les.title}](lessons/{les.name}.ipynb) | "
+        f"| [{titles.get(les.name, les.title)}](lessons/{les.name}.ipynb) | "
         + ", ".join(f"`{r}`" for r in les.requires)
         + " |"
         for les in lessons
         if les.requires
     ]
     if not rows:
-        return "Every published lesson runs on the base install."
-    return "\n".join(["| Lesson | Also needs |", "| --- | --- |", *rows])
+        return tr("Every published lesson runs on the base install.")
+    return "\n".join([tr("| Lesson | Also needs |"), "| --- | --- |", *rows])
 
 
 HEADLINE_PREFIX = "Headline result:"  # printed by course.report.headline
@@ -378,18 +456,21 @@ def headlines(nb) -> list[str]:
     return found
 
 
-def results_page(profile: str, rows: list[dict]) -> str:
+def results_page(profile: str, rows: list[dict], edition: Edition = ENGLISH) -> str:
     """Markdown for the course results: each lesson's run time and headline results, as
     its executed notebook printed them (``rows``: title, name, record, headlines)."""
+    tr = edition.tr
     lines = [
-        "# Course results",
+        tr("# Course results"),
         "",
-        "What every lesson's own run produced, collected from the executed notebooks when "
-        f"the site was built (profile `{profile}`): nothing here is typed by hand. A lesson "
-        "prints its headline with `course.report.headline(...)`; the numbers change when "
-        "a lesson's run changes them.",
+        tr(
+            "What every lesson's own run produced, collected from the executed notebooks when "
+            "the site was built (profile `{profile}`): nothing here is typed by hand. A lesson "
+            "prints its headline with `course.report.headline(...)`; the numbers change when "
+            "a lesson's run changes them."
+        ).format(profile=profile),
         "",
-        "| Lesson | Run time | Headline results |",
+        tr("| Lesson | Run time | Headline results |"),
         "| --- | ---: | --- |",
     ]
     for row in rows:

@@ -150,8 +150,48 @@ def test_search_finds_lesson_text(server, browser):
     assert errors == [] and foreign == []
 
 
+def test_language_switch_leads_to_the_same_lesson(server, browser):
+    """Material's language switch, on a lesson page: the same lesson in the other language,
+    and back; no request leaves the site."""
+    lesson = "lessons/day01_getting_started/"
+    page, errors, foreign = open_page(browser, f"{server}/{lesson}")
+    for target, lang in (("zh-TW", "zh-TW"), ("en", "en")):
+        page.locator(".md-header__option .md-select").hover()
+        link = page.locator(f'a.md-select__link[hreflang="{target}"]')
+        link.wait_for(state="visible")
+        link.click()
+        page.wait_for_load_state("networkidle")
+        expected = f"{server}/zh-TW/{lesson}" if target == "zh-TW" else f"{server}/{lesson}"
+        assert page.url == expected
+        assert page.evaluate("document.documentElement.lang") == lang
+        assert page.locator("a", has_text="Colab").count() >= 1
+    assert errors == [] and foreign == []
+
+
+def test_search_finds_a_lesson_by_a_chinese_word(server, browser):
+    """The Chinese edition's search (Chinese cut into words by jieba at build time)."""
+    page, errors, foreign = open_page(browser, f"{server}/zh-TW/")
+    assert page.locator("input.md-search__input").get_attribute("placeholder") == "搜尋"
+    page.locator("input.md-search__input").click()
+    page.locator("input.md-search__input").press_sequentially("自動微分")
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10_000)
+    hrefs = page.eval_on_selector_all(
+        ".md-search-result__item a", "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert any("lessons/day03_autograd/" in h for h in hrefs), hrefs
+    assert errors == [] and foreign == []
+
+
 def test_home_and_gallery_at_phone_width(server, browser):
-    for path in ("/", "/gallery/", "/setup/", "/lessons/day01_getting_started/"):
+    for path in (
+        "/",
+        "/gallery/",
+        "/setup/",
+        "/lessons/day01_getting_started/",
+        "/zh-TW/",
+        "/zh-TW/lessons/day01_getting_started/",
+    ):
         page, errors, foreign = open_page(browser, server + path, width=390)
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 390 + 1, f"{path} scrolls sideways on a phone ({overflow}px)"

@@ -50,8 +50,8 @@ def test_every_internal_link_resolves(smoke_site):
 def test_download_all_archives_hold_every_lesson(smoke_site):
     import zipfile
 
-    site = smoke_site["site"]
-    for label, suffix in (("notebooks", ".ipynb"), ("scripts", ".py")):
-        with zipfile.ZipFile(site / "downloads" / f"pytorch-course-{label}.zip") as zf:
-            names = {Path(n).name for n in zf.namelist()}
-        assert names == {f"{name}{suffix}" for name in smoke_site["outcomes"]}
+    for site in (smoke_site["site"], smoke_site["site"] / "zh-TW"):  # both editions
+        for label, suffix in (("notebooks", ".ipynb"), ("scripts", ".py")):
+            with zipfile.ZipFile(site / "downloads" / f"pytorch-course-{label}.zip") as zf:
+                names = {Path(n).name for n in zf.namelist()}
+            assert names == {f"{name}{suffix}" for name in smoke_site["outcomes"]}

@@ -58,13 +58,20 @@ def test_one_setting_drives_colab_links_and_the_install_cell(smoke_site):
 
 
 def test_page_weight(smoke_site):
-    """mkdocs-jupyter inlines ~600 KB of CSS per page by default; ours is served once."""
-    pages = list((smoke_site["site"] / "lessons").glob("*/index.html"))
-    assert pages
-    for page in pages:
-        assert page.stat().st_size < 400_000, (page, page.stat().st_size)
+    """mkdocs-jupyter inlines ~600 KB of CSS per page by default; ours is served once.
+    The Chinese pages are as light, and share the English edition's figures and styles."""
+    for root in (smoke_site["site"], smoke_site["site"] / "zh-TW"):
+        pages = list((root / "lessons").glob("*/index.html"))
+        assert pages
+        for page in pages:
+            assert page.stat().st_size < 400_000, (page, page.stat().st_size)
     # JupyterLab's 590 KB stylesheet, trimmed to the rules the pages use, served once.
     assert 10_000 < (smoke_site["site"] / "assets" / "notebook.css").stat().st_size < 250_000
+    zh = smoke_site["site"] / "zh-TW"
+    assert not list((zh / "lessons").glob("*/fig-*.png"))
+    page = (zh / "lessons" / "day01_getting_started" / "index.html").read_text()
+    assert 'href="../../../assets/notebook.css"' in page
+    assert 'src="../../../lessons/day01_getting_started/fig-01.png"' in page
 
 
 def test_no_reference_to_another_host_is_loaded(smoke_site):
@@ -153,3 +160,30 @@ def test_course_results_page_lists_every_lesson_and_its_headline(smoke_site):
     for name in smoke_site["outcomes"]:
         assert f"lessons/{name}/" in results
     assert "CIFAR-10 test accuracy:" in results
+
+
+def test_the_chinese_edition_has_every_lesson_from_the_english_run(smoke_site):
+    """/zh-TW/: every lesson and hand-written page, in zh-TW, with the English run's outputs
+    (the Chinese notebooks are the executed English ones with their text translated)."""
+    import nbformat
+
+    site, zh = smoke_site["site"], smoke_site["site"] / "zh-TW"
+    assert "zh-TW edition built in" in smoke_site["mkdocs"].stderr
+    for page in ("", "setup/", "gallery/", "runs/", "results/", "status/", "glossary/"):
+        html = (zh / page / "index.html").read_text()
+        assert '<html lang="zh-TW"' in html, page
+    for name in smoke_site["outcomes"]:
+        page = (zh / "lessons" / name / "index.html").read_text()
+        assert f"blob/gh-pages/zh-TW/downloads/{name}.ipynb" in page
+        assert f'href="../../../lessons/{name}/" hreflang="en"' in page  # the language switch
+        chinese = nbformat.read(zh / "downloads" / f"{name}.ipynb", as_version=4)
+        nbformat.validate(chinese)
+        english = nbformat.read(site / "downloads" / f"{name}.ipynb", as_version=4)
+        assert [c.get("outputs") for c in chinese.cells] == [
+            c.get("outputs") for c in english.cells
+        ], name
+        compile((zh / "downloads" / f"{name}.py").read_text(encoding="utf-8"), name, "exec")
+        assert f"lessons/{name}/" in (zh / "status" / "index.html").read_text()
+        assert f"zh-TW {name}: " in smoke_site["mkdocs"].stderr  # the build log's count
+    home = (zh / "index.html").read_text()
+    assert "來自英文版的執行" in home and 'href="status/"' in home
