@@ -457,4 +457,7 @@ def _build_chinese_edition(config) -> None:
         mkdocs_build(chinese)
     finally:
         chinese.plugins.on_shutdown()
+    # A static host serves the site's one 404.html for every missing path; a second one,
+    # written for /zh-TW/ as if it were the root (links from "/"), would only mislead.
+    (site_dir / "404.html").unlink(missing_ok=True)
     log.info("zh-TW edition built in %.1f s into %s", time.perf_counter() - start, site_dir.name)
