@@ -40,6 +40,7 @@ import functools
 import logging
 import math
 import os
+import random
 import statistics
 from collections.abc import Callable
 
@@ -189,7 +190,9 @@ print(f"one batch: {tuple(images.shape)} {images.dtype}")
 # One more habit matters when comparing: let the variants **take turns**.
 # If variant A ran for ten seconds and then B, a job that started in
 # between would make B look slow. `compare_times` runs one call of each
-# variant per round, for several rounds, and keeps every round's time.
+# variant per round, in a shuffled order (so that no variant always runs
+# right after the same other one), for several rounds, and keeps every
+# round's time.
 
 
 def synchronize() -> None:
@@ -208,11 +211,14 @@ def compare_times(
         for _ in range(warmup):
             run()
     found: dict[str, list[float]] = {name: [] for name in variants}
+    order = list(variants)
+    shuffler = random.Random(0)
     for _ in range(rounds):
-        for name, run in variants.items():
+        shuffler.shuffle(order)
+        for name in order:
             synchronize()
             start = time.perf_counter()
-            run()
+            variants[name]()
             synchronize()
             found[name].append(1000 * (time.perf_counter() - start))
     return found
@@ -257,9 +263,12 @@ amp_dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
 
 
 def make_train_step(
-    channels_last: bool = False, low_precision: bool = False
+    channels_last: bool = False,
+    low_precision: bool = False,
+    batch: tuple[torch.Tensor, torch.Tensor] = (images, labels_on_device),
 ) -> Callable[[], torch.Tensor]:
-    """One SGD step of a fresh Day 14 network on the batch, as a function."""
+    """One SGD step of a fresh Day 14 network on `batch`, as a function."""
+    batch_images, batch_labels = batch
     torch.manual_seed(0)
     model = CifarNet(mean, std).to(device)
     if channels_last:
@@ -273,11 +282,11 @@ def make_train_step(
     scaler = torch.amp.GradScaler(device.type, enabled=use_scaler)
 
     def step() -> torch.Tensor:
-        x = to_input(images, device, channels_last)  # uint8 -> float in [0, 1]
+        x = to_input(batch_images, device, channels_last)  # uint8 -> float in [0, 1]
         with record_function("forward"):
             with torch.autocast(device.type, dtype=amp_dtype, enabled=low_precision):
                 logits = model(x)
-            loss = F.cross_entropy(logits.float(), labels_on_device)
+            loss = F.cross_entropy(logits.float(), batch_labels)
         with record_function("backward"):
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -459,16 +468,24 @@ named = {row["variant"]: row for row in rows}
 for row in rows[1:]:
     print(f"{row['variant']:>26}: {row['verdict']} ({row['speed-up']:.2f}×, "
           f"won {row['won']} rounds)")
+same = named["float32 (same again)"]["speed-up"]
+drift = max(same, 1 / same)
+beyond = [r["variant"] for r in rows[2:]
+          if r["verdict"] == "faster" and r["speed-up"] > drift]
+print(f"the identical variant differs from the baseline by {drift:.2f}×; "
+      f"faster by more than that: {', '.join(beyond) or 'none'}")
 best = max(rows[2:], key=lambda row: row["speed-up"])
 print(f"fastest variant: {best['variant']}, {best['speed-up']:.2f}× the float32 "
       f"step ({named['float32']['median']:.0f} -> {best['median']:.0f} ms)")
 
 # %%
-# Read the "same again" row first: it measures nothing but the machine's
-# noise, so its speed-up is how far from 1.00 a ratio can drift on its own
-# today, and its verdict shows whether the rule above is fooled by it.
-# Only a variant called "faster" with a speed-up well beyond that drift
-# has earned its place. How much each switch gains depends on the CPU
+# Read the "same again" row first: it measures nothing but the machine, so
+# its speed-up is how far from 1.00 a ratio can drift on its own today. If
+# the rule calls it faster or slower, the rule was fooled: two identical
+# variants can differ for reasons that have nothing to do with their code
+# (where their memory happened to land, what else ran at the time). Only a
+# variant called "faster" by a margin beyond that drift has earned its
+# place: the list printed above. How much each switch gains depends on the CPU
 # (bfloat16 is fast only where the CPU has instructions for it; elsewhere
 # it can be slower than float32), on the network and the batch size, and on
 # what else the machine is doing. That is why the table, not a list of
@@ -720,11 +737,12 @@ if mlp_word == "faster" and math.isfinite(mlp_calls):
 # much of the time goes to matrix products or convolutions (section 4),
 # which Inductor hands to the same library kernels that eager mode calls;
 # only the small operations around them get fused, so the gain per step is
-# small at best (read the MLP's verdict above) while the compile time is
-# larger, and for a short run on a CPU it may never pay off. The first
-# call's time includes the compilation, or reading compiled code back from
-# Inductor's cache on disk when an earlier run on the same machine compiled
-# the same graph, which is much faster.
+# small at best (read the MLP's verdict above), and for a short run on a
+# CPU compiling may never pay off. A first call's time includes the
+# compilation, or reading compiled code back from Inductor's cache on disk
+# when an earlier run on the same machine compiled the same graph, which
+# is much faster; the first `torch.compile` in a process also pays for
+# starting the compiler itself, which later compilations share.
 #
 # On a GPU the balance usually tips the other way for models trained
 # longer than a few minutes: launch overhead and memory traffic matter more
@@ -950,8 +968,8 @@ print(f"lesson run time: {elapsed:.0f} s")
 #    variant. Which operators lead the table now, and what share do the
 #    convolutions take?
 # 2. **Batch size and throughput.** Time the fastest variant at a quarter
-#    of the batch size and compare images per second with section 5's
-#    table. Why does a smaller batch process fewer images per second?
+#    of the batch size, taking turns with the full batch. Does the smaller
+#    batch process as many images per second?
 # 3. **`no_grad` or `inference_mode`?** Time the network's forward pass
 #    in evaluation mode three ways: with autograd recording, under
 #    `torch.no_grad()` and under `torch.inference_mode()`. Which
@@ -978,24 +996,25 @@ print(f"convolutions: {best_conv / best_total:.0%} of the self time "
       f"(float32 step: {conv_share:.0%})")
 
 # %%
-# **Solution 2.** Build the fastest variant on the first quarter of the
-# batch (the step function reads `images` and `labels_on_device`, so we
-# swap them for the smaller batch and back). Each step has a fixed cost
-# (Python, launching each operator, the optimiser's update of every
-# weight) that a small batch divides among fewer images, and small
-# convolutions give the cores less work at a time. On a GPU the effect is
-# much stronger: a small batch leaves most of its arithmetic units idle.
+# **Solution 2.** Build the fastest variant a second time on the first
+# quarter of the batch and let the two take turns. Each step has fixed
+# costs (Python, launching every operator, the optimiser's update of every
+# weight) that a small batch divides among fewer images, and a small
+# convolution gives the cores less work at a time; how much that matters
+# on this CPU is what the two rates say. On a GPU the effect is much
+# stronger: a small batch leaves most of its arithmetic units idle.
 
-full_images, full_labels = images, labels_on_device
 quarter = batch_size // 4
-images, labels_on_device = full_images[:quarter], full_labels[:quarter]
-small_step = make_train_step(*settings[best["variant"]])
-small_ms = statistics.median(compare_times({"small": small_step}, rounds)["small"])
-images, labels_on_device = full_images, full_labels
-print(f"batch {batch_size // 4}: {small_ms:.1f} ms per step, "
-      f"{batch_size // 4 / small_ms * 1000:,.0f} images/s")
-print(f"batch {batch_size}: {best['median']:.1f} ms per step, "
-      f"{best['images/s']:,.0f} images/s")
+small_step = make_train_step(
+    *settings[best["variant"]], batch=(images[:quarter], labels_on_device[:quarter])
+)
+sizes = {f"batch {quarter}": quarter, f"batch {batch_size}": batch_size}
+batch_times = compare_times(
+    dict(zip(sizes, [small_step, steps[best["variant"]]], strict=True)), rounds
+)
+for name, ms in batch_times.items():
+    print(f"{name}: {statistics.median(ms):.1f} ms per step, "
+          f"{sizes[name] / statistics.median(ms) * 1000:,.0f} images/s")
 
 # %%
 # **Solution 3.** One forward pass of a fresh network in evaluation mode,
