@@ -338,13 +338,14 @@ def curriculum_markdown(published: dict[int, str], edition: Edition = ENGLISH) -
     from site_builder.curriculum import DAYS
 
     tr = edition.tr
-    out = [
-        tr(
+    if len(published) == len(DAYS):
+        status = tr("**All {total} lessons are published.**")
+    else:
+        status = tr(
             "**{published} of the {total} lessons are published today**; the others "
             "are marked *coming soon* below."
-        ).format(published=len(published), total=len(DAYS)),
-        "",
-    ]
+        )
+    out = [status.format(published=len(published), total=len(DAYS)), ""]
     coming = tr("coming soon")
     for week, title in WEEKS.items():
         out += [f"### {tr(title)}", "", tr("| Day | Topic | 主題 |"), "| ---: | --- | --- |"]

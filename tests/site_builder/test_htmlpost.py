@@ -153,3 +153,9 @@ def test_purge_css_keeps_only_what_pages_use():
     assert ".used{color:red}" in out and ".used{margin:0}" in out
     assert "@media (max-width: 10px){.used{c:d}}" in out and "@font-face" in out
     assert ":root{--v: 1}" in out
+
+
+def test_curriculum_with_every_lesson_written_promises_nothing_to_come():
+    md = pages.curriculum_markdown({day: f"day{day:02d}_x" for day in range(1, 26)})
+    assert md.startswith("**All 25 lessons are published.**")
+    assert "coming soon" not in md and md.count("lessons/") == 25
