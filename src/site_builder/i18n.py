@@ -78,26 +78,8 @@ def has_prose(code: str) -> bool:
     return bool(_docstrings(code))
 
 
-def _docstrings(code: str) -> list[str]:
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return []
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    found.append(body[0].value.value)
-    return found
-
-
-def code_meaning(code: str) -> str:
-    """A cell's syntax tree without docstrings: comments are not in it, and docstrings
-    are dropped, so a translated cell and its English cell compare equal exactly when
-    the code that runs is the same."""
-    tree = ast.parse(code)
+def _with_docstring(tree: ast.AST):
+    """The module, class and function nodes of ``tree`` whose body opens with a docstring."""
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             body = node.body
@@ -107,7 +89,24 @@ def code_meaning(code: str) -> str:
                 and isinstance(body[0].value, ast.Constant)
                 and isinstance(body[0].value.value, str)
             ):
-                node.body = body[1:] or [ast.Pass()]
+                yield node
+
+
+def _docstrings(code: str) -> list[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return [node.body[0].value.value for node in _with_docstring(tree)]
+
+
+def code_meaning(code: str) -> str:
+    """A cell's syntax tree without docstrings: comments are not in it, and docstrings
+    are dropped, so a translated cell and its English cell compare equal exactly when
+    the code that runs is the same."""
+    tree = ast.parse(code)
+    for node in list(_with_docstring(tree)):
+        node.body = node.body[1:] or [ast.Pass()]
     return ast.dump(tree, include_attributes=False)
 
 
