@@ -82,9 +82,13 @@ def lesson(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """The test suite: pipeline, helpers, every lesson in smoke, the site, a real browser."""
+    """The test suite: pipeline, helpers, every lesson in smoke, the site, a real browser.
+
+    Runs on up to four workers (pytest-xdist): the tests of the smoke-built site on one,
+    the rest beside it (``-- -n 0`` runs everything in one process)."""
     python = course_env(session)
-    session.run(python, "-m", "pytest", *session.posargs, external=True)
+    workers = ["-n", "auto", "--maxprocesses", "4", "--dist", "loadgroup"]
+    session.run(python, "-m", "pytest", *workers, *session.posargs, external=True)
 
 
 @nox.session

@@ -6,8 +6,9 @@
 Serves the built site on 127.0.0.1, opens each page in Debian's Chromium (Playwright) and
 records every response it loads, scrolled to the bottom so lazy figures load too. Sizes
 are gzip-compressed (level 6, what a static host typically serves). A first view loads
-everything; a repeat view re-fetches only the HTML (assets, figures and the search index
-are cached by the browser). Prints a table, a summary per language (English at ``/``,
+everything it asks for; a repeat view re-fetches only the HTML (assets and figures are
+cached by the browser). The search index loads only when a reader starts a search (the
+theme's main.html), so a page that shows it in its first view has lost that. Prints a table, a summary per language (English at ``/``,
 the zh-TW edition at ``/zh-TW/``, whose figures and notebook styles are the English edition's
 files) and writes build/bench/page_weight.json.
 """

@@ -85,6 +85,15 @@ def newest_notebook(config: Config, name: str):
     return found[0]
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """``nox -s tests`` runs the suite on several workers (pytest-xdist, ``--dist
+    loadgroup``): every test that needs the smoke build of the site goes to one worker,
+    which builds it once, while the others run the rest."""
+    for item in items:
+        if "smoke_site" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("site"))
+
+
 @pytest.fixture(scope="session")
 def smoke_site(tmp_path_factory) -> dict:
     """Every real lesson executed in the smoke profile, then the site built from them."""

@@ -1300,8 +1300,9 @@ print(f"lesson run time: {elapsed:.0f} s ({course.PROFILE} profile, {device})")
 #   `backward`, the steps, `set_epoch`, and a sanity check of validation
 #   before training starts.
 # - With the same seed, batches, augmentation draws and recipe, Lightning
-#   computed exactly what the plain loop computed on this CPU; in general,
-#   judge such a comparison against the seed-to-seed spread.
+#   computes what the plain loop computes: section 6's verdict line says
+#   how closely in this run (bit for bit is possible on a CPU); judge such
+#   a comparison against the seed-to-seed spread.
 # - Callbacks: `ModelCheckpoint` (the best epoch by a monitored metric, or
 #   every epoch), `EarlyStopping` (Day 18's rule: `patience` checks without
 #   an improvement of more than `min_delta`), `LearningRateMonitor`, and
