@@ -8,9 +8,10 @@ records every response it loads, scrolled to the bottom so lazy figures load too
 are gzip-compressed (level 6, what a static host typically serves). A first view loads
 everything it asks for; a repeat view re-fetches only the HTML (assets and figures are
 cached by the browser). The search index loads only when a reader starts a search (the
-theme's main.html), so a page that shows it in its first view has lost that. Prints a table, a summary per language (English at ``/``,
-the zh-TW edition at ``/zh-TW/``, whose figures and notebook styles are the English edition's
-files) and writes build/bench/page_weight.json.
+theme's main.html), so a page that shows it in its first view has lost that. Prints a
+table, a summary per language (English at ``/``, the zh-TW edition at ``/zh-TW/``, whose
+figures and notebook styles are the English edition's files) and writes
+build/bench/page_weight.json.
 """
 
 from __future__ import annotations

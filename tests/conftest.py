@@ -85,6 +85,7 @@ def newest_notebook(config: Config, name: str):
     return found[0]
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items) -> None:
     """``nox -s tests`` runs the suite on several workers (pytest-xdist, ``--dist
     loadgroup``): every test that needs the smoke build of the site goes to one worker,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,11 +122,16 @@ def run(
     from traitlets.config import Config as TraitletsConfig
 
     workdir.mkdir(parents=True, exist_ok=True)
-    # IPC sockets in the lesson's folder: no TCP ports, and no warning about them.
-    ipc = TraitletsConfig({"KernelManager": {"transport": "ipc", "ip": str(workdir / ".kernel")}})
+    # IPC sockets, not TCP ports (none to find free, no firewall prompt), in a short-named
+    # temporary folder: a socket's path may hold at most 107 bytes, which a lesson's
+    # folder in a deep checkout exceeds. Windows has no IPC sockets: TCP there.
+    sockets = tempfile.TemporaryDirectory(prefix="course-kernel-")
+    transport = {"transport": "ipc", "ip": str(Path(sockets.name) / "k")}
+    if os.name != "posix":
+        transport = {"transport": "tcp"}
     client = NotebookClient(
         nb,
-        config=ipc,
+        config=TraitletsConfig({"KernelManager": transport}),
         kernel_name="python3",
         timeout=timeout_s,
         allow_errors=False,
@@ -139,7 +145,11 @@ def run(
     deadline = start + timeout_s
     environment: dict = {}
     kernel_log = open(workdir / "kernel.log", "w")  # the kernel's own stderr, for crashes
-    with kernel_log, client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=kernel_log):
+    with (
+        sockets,
+        kernel_log,
+        client.setup_kernel(env=kernel_env, cwd=str(workdir), stderr=kernel_log),
+    ):
         _run_hidden(client, nb, FIGURE_NOTES)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":

@@ -98,3 +98,15 @@ def test_lessons_run_outside_the_source_tree(tiny):
     assert outcome.status == "ok"
     assert (tiny.work_dir / "day05_writer" / "checkpoint.pt").exists()
     assert not (tiny.tutorials_dir / "checkpoint.pt").exists()
+
+
+def test_a_lesson_runs_from_a_deeply_nested_build_folder(tiny):
+    """The kernel's sockets do not live in the lesson's folder: a socket's path may hold at
+    most 107 bytes, which a deep checkout's build folder exceeds."""
+    deep = tiny.build_dir / ("nested-folder-" * 8)
+    config = dataclasses.replace(tiny, build_dir=deep)
+    [outcome] = build.build_lessons(config, ["day02"], log=quiet)
+    assert len(str(deep / "work")) > 120
+    assert outcome.status == "ok", outcome.error
+    cells = newest_notebook(config, "day02_tiny").cells
+    assert "value 14" in str([c.get("outputs") for c in cells])
