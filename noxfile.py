@@ -85,9 +85,9 @@ def tests(session: nox.Session) -> None:
     """The test suite: pipeline, helpers, every lesson in smoke, the site, a real browser.
 
     Runs on up to four workers (pytest-xdist): the tests of the smoke-built site on one,
-    the rest beside it (``-- -n 0`` runs everything in one process)."""
+    the rest beside it (tests/conftest.py; ``-- -n 0`` runs everything in one process)."""
     python = course_env(session)
-    workers = ["-n", "auto", "--maxprocesses", "4", "--dist", "loadgroup"]
+    workers = ["-n", "auto", "--maxprocesses", "4"]
     session.run(python, "-m", "pytest", *workers, *session.posargs, external=True)
 
 

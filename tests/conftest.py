@@ -1,19 +1,15 @@
-"""Shared fixtures: tiny lessons for the pipeline tests, and one smoke build of the real site."""
+"""Shared fixtures: tiny lessons for the pipeline tests (the smoke build of the real site is
+tests/site/conftest.py's), and how pytest-xdist shares the tests out."""
 
 from __future__ import annotations
 
 import ast
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from site_builder import build
-from site_builder.config import ROOT, Config
+from site_builder.config import Config
 
 TINY_LESSON = '''\
 """
@@ -85,51 +81,19 @@ def newest_notebook(config: Config, name: str):
     return found[0]
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items) -> None:
-    """``nox -s tests`` runs the suite on several workers (pytest-xdist, ``--dist
-    loadgroup``): every test that needs the smoke build of the site goes to one worker,
-    which builds it once, while the others run the rest."""
-    for item in items:
-        if "smoke_site" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group("site"))
+def pytest_xdist_make_scheduler(config, log):
+    """``nox -s tests`` runs the suite on several workers (pytest-xdist): the tests of the
+    smoke-built site (tests/site/, where its fixture lives) go to one worker as one unit,
+    so the site is built once, while the other workers take the rest test by test."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
 
+    class SiteTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/site/" if nodeid.startswith("tests/site/") else nodeid
 
-@pytest.fixture(scope="session")
-def smoke_site(tmp_path_factory) -> dict:
-    """Every real lesson executed in the smoke profile, then the site built from them."""
-    base = tmp_path_factory.mktemp("smoke")
-    before = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
-    ).stdout
-    config = Config.from_env(profile="smoke", build_dir=base / "build")
-    outcomes = build.build_lessons(config, jobs=2, log=quiet)
-    site = base / "site"
-    env = {
-        **os.environ,
-        "COURSE_PROFILE": "smoke",
-        "COURSE_BUILD_DIR": str(config.build_dir),
-        "NO_MKDOCS_2_WARNING": "1",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    after = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
-    ).stdout
-    return {
-        "config": config,
-        "outcomes": {o.name: o for o in outcomes},
-        "site": site,
-        "mkdocs": result,
-        "git_before": before,
-        "git_after": after,
-        "summary": json.loads(build.summary_path(config).read_text()),
-    }
+    return SiteTestsTogether(config, log)
 
 
 def without_docstrings(node: ast.AST) -> str:
