@@ -1,15 +1,20 @@
-"""Shared fixtures: tiny lessons for the pipeline tests (the smoke build of the real site is
-tests/site/conftest.py's), and how pytest-xdist shares the tests out."""
+"""Shared fixtures: tiny lessons for the pipeline tests, one smoke build of the real site (for
+the tests in tests/site/), and how pytest-xdist shares the tests out."""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from site_builder.config import Config
+from site_builder import build
+from site_builder.config import ROOT, Config
 
 TINY_LESSON = '''\
 """
@@ -83,7 +88,7 @@ def newest_notebook(config: Config, name: str):
 
 def pytest_xdist_make_scheduler(config, log):
     """``nox -s tests`` runs the suite on several workers (pytest-xdist): the tests of the
-    smoke-built site (tests/site/, where its fixture lives) go to one worker as one unit,
+    smoke-built site (tests/site/) go to one worker as one unit,
     so the site is built once, while the other workers take the rest test by test."""
     if config.getvalue("dist") != "load":
         return None
@@ -94,6 +99,57 @@ def pytest_xdist_make_scheduler(config, log):
             return "tests/site/" if nodeid.startswith("tests/site/") else nodeid
 
     return SiteTestsTogether(config, log)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """The tests that use the smoke-built site live in tests/site/ (see below)."""
+    outside = [
+        item.nodeid
+        for item in items
+        if "smoke_site" in item.fixturenames and not item.nodeid.startswith("tests/site/")
+    ]
+    if outside:
+        raise pytest.UsageError(
+            "tests that use smoke_site belong in tests/site/ (run there on one pytest-xdist "
+            "worker, which builds the site once): " + ", ".join(outside)
+        )
+
+
+@pytest.fixture(scope="session")
+def smoke_site(tmp_path_factory) -> dict:
+    """Every real lesson executed in the smoke profile, then the site built from them."""
+    base = tmp_path_factory.mktemp("smoke")
+    before = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    config = Config.from_env(profile="smoke", build_dir=base / "build")
+    outcomes = build.build_lessons(config, jobs=2, log=quiet)
+    site = base / "site"
+    env = {
+        **os.environ,
+        "COURSE_PROFILE": "smoke",
+        "COURSE_BUILD_DIR": str(config.build_dir),
+        "NO_MKDOCS_2_WARNING": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    after = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    return {
+        "config": config,
+        "outcomes": {o.name: o for o in outcomes},
+        "site": site,
+        "mkdocs": result,
+        "git_before": before,
+        "git_after": after,
+        "summary": json.loads(build.summary_path(config).read_text()),
+    }
 
 
 def without_docstrings(node: ast.AST) -> str:
