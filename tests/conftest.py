@@ -86,27 +86,31 @@ def newest_notebook(config: Config, name: str):
     return found[0]
 
 
+SITE_TESTS = "tests/site/"  # the tests of the smoke-built site, and only they, live here
+
+
 def pytest_xdist_make_scheduler(config, log):
     """``nox -s tests`` runs the suite on several workers (pytest-xdist): the tests of the
-    smoke-built site (tests/site/) go to one worker as one unit,
-    so the site is built once, while the other workers take the rest test by test."""
+    smoke-built site (tests/site/) go to one worker as one unit, so the site is built once,
+    while the other workers take the rest test by test."""
     if config.getvalue("dist") != "load":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class SiteTestsTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "tests/site/" if nodeid.startswith("tests/site/") else nodeid
+            return SITE_TESTS if nodeid.startswith(SITE_TESTS) else nodeid
 
     return SiteTestsTogether(config, log)
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """The tests that use the smoke-built site live in tests/site/ (see below)."""
+    """The tests that use the smoke-built site live in tests/site/, which the scheduler
+    above keeps on one worker."""
     outside = [
         item.nodeid
         for item in items
-        if "smoke_site" in item.fixturenames and not item.nodeid.startswith("tests/site/")
+        if "smoke_site" in item.fixturenames and not item.nodeid.startswith(SITE_TESTS)
     ]
     if outside:
         raise pytest.UsageError(
