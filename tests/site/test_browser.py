@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -26,6 +27,7 @@ if CHROMIUM is None:
         raise RuntimeError(reason + "; COURSE_REQUIRE_BROWSER is set")
     pytest.skip(reason, allow_module_level=True)
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -171,9 +173,13 @@ def test_search_index_loads_only_when_a_reader_searches(server, browser):
     )
     page.wait_for_timeout(500)
     assert not [u for u in requested if "search_index" in u]
-    page.keyboard.press("/")  # Material's shortcut puts focus in the search box
-    page.wait_for_load_state("networkidle")
-    assert [u for u in requested if u.endswith("/search/search_index.json")]
+    # Material's "/" shortcut puts focus in the search box, which sends the request. The
+    # browser reports a request a moment after the page sends it: wait for the report
+    # (a check straight after the key press raced it, and lost on CI).
+    index = lambda r: r.url.endswith("/search/search_index.json")  # noqa: E731
+    with page.expect_request(index, timeout=10_000):
+        page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.matches('input.md-search__input')")
     page.locator("input.md-search__input").press_sequentially("tensor")
     page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
     requested.clear()
@@ -200,7 +206,10 @@ def test_language_switch_leads_to_the_same_lesson(server, browser):
             page.locator(".md-header__option .md-select").hover()
             link = page.locator(f'a.md-select__link[hreflang="{target}"]')
             link.wait_for(state="visible")
+            before = page.url
             link.click()
+            # The click does not wait for the next page: wait until the address changes.
+            page.wait_for_url(lambda url, before=before: url != before)
             page.wait_for_load_state("networkidle")
             expected = f"{server}/zh-TW/{lesson}" if target == "zh-TW" else f"{server}/{lesson}"
             assert page.url == expected
@@ -293,6 +302,7 @@ def site_pages(site: Path) -> list[str]:
     return sorted(urls)
 
 
+SCHEME_IS = "s => document.body.getAttribute('data-md-color-scheme') === s"
 AXE_RUN = """async () => (await axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]}))
     .violations.map(v => `${v.id} (${v.nodes.length}): ${v.nodes[0].target}`)"""
 
@@ -311,6 +321,8 @@ def axe_violations(server: str, urls: list[str], script: str) -> list[str]:
             for scheme in ("default", "slate"):
                 if scheme == "slate":
                     page.locator("form[data-md-component=palette] label:visible").first.click()
+                    with contextlib.suppress(PlaywrightTimeout):  # the assert below says it
+                        page.wait_for_function(SCHEME_IS, arg=scheme, timeout=5_000)
                 shown = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
                 assert shown == scheme, f"{url}: the palette shows {shown}, not {scheme}"
                 found += [f"{url} [{scheme}] {v}" for v in page.evaluate(AXE_RUN)]
