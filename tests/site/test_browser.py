@@ -20,6 +20,7 @@ from site_builder.config import ROOT
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = ROOT / "build" / "test-output" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SHOWN_SCHEME = "document.body.getAttribute('data-md-color-scheme')"  # Material's palette sets it
 
 if CHROMIUM is None:
     reason = "Debian's chromium is not installed (apt-get install chromium)"
@@ -143,7 +144,7 @@ def test_lesson_page_in_chromium(server, browser, smoke_site):
 
 def test_dark_scheme_styles_notebook_cells(server, browser):
     page, errors, foreign = open_page(browser, f"{server}/lessons/day02_tensors/", scheme="dark")
-    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    assert page.evaluate(SHOWN_SCHEME) == "slate"
     background = page.locator(".jp-CodeCell .jp-InputArea-editor").first.evaluate(
         "el => getComputedStyle(el).backgroundColor"
     )
@@ -302,7 +303,6 @@ def site_pages(site: Path) -> list[str]:
     return sorted(urls)
 
 
-SCHEME_IS = "s => document.body.getAttribute('data-md-color-scheme') === s"
 AXE_RUN = """async () => (await axe.run(document, {runOnly: ["wcag2a", "wcag2aa"]}))
     .violations.map(v => `${v.id} (${v.nodes.length}): ${v.nodes[0].target}`)"""
 
@@ -311,7 +311,7 @@ def axe_violations(server: str, urls: list[str], script: str) -> list[str]:
     """axe on each of ``urls`` in the light scheme, then, switched to the dark one with
     Material's palette toggle (as a reader does), again: one page load for both. Runs in
     its own thread, so it drives its own Playwright and browser."""
-    found = []
+    found, is_shown = [], f"s => {SHOWN_SCHEME} === s"
     with sync_playwright() as p:
         browser = launch(p)
         for url in urls:
@@ -322,8 +322,8 @@ def axe_violations(server: str, urls: list[str], script: str) -> list[str]:
                 if scheme == "slate":
                     page.locator("form[data-md-component=palette] label:visible").first.click()
                     with contextlib.suppress(PlaywrightTimeout):  # the assert below says it
-                        page.wait_for_function(SCHEME_IS, arg=scheme, timeout=5_000)
-                shown = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+                        page.wait_for_function(is_shown, arg=scheme, timeout=5_000)
+                shown = page.evaluate(SHOWN_SCHEME)
                 assert shown == scheme, f"{url}: the palette shows {shown}, not {scheme}"
                 found += [f"{url} [{scheme}] {v}" for v in page.evaluate(AXE_RUN)]
             page.context.close()
